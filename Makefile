@@ -1,0 +1,55 @@
+# callbill: every target creates the virtual environment it needs from the pinned lock.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+WAREHOUSE ?= warehouse/callbill.duckdb
+DEMO_DIR := demo
+DEMO_START_MONTH := 2026-02
+DEMO_CLOSE_MONTH := 2026-05
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := False
+export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
+
+DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
+
+.PHONY: install demo test lint ui clean
+
+install: $(VENV)/.installed target/manifest.json
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# dagster-dbt loads the dbt manifest when the definitions load: parse before anything imports them.
+target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
+	$(BIN)/dbt parse --profiles-dir profiles --quiet
+	touch $@
+
+demo: install
+	rm -rf $(DEMO_DIR) $(WAREHOUSE) $(WAREHOUSE).wal
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/callbill --warehouse $(WAREHOUSE) generate $(DEMO_DIR)/landing --accounts 300 \
+		--start-month $(DEMO_START_MONTH) --months 3 --calls-per-account-month 1100 --seed 42
+	$(BIN)/callbill --warehouse $(WAREHOUSE) land $(DEMO_DIR)/landing
+	$(BIN)/callbill --warehouse $(WAREHOUSE) close $(DEMO_CLOSE_MONTH)
+	@echo
+	@echo "Warehouse:  $(WAREHOUSE)   (duckdb $(WAREHOUSE) -c 'select * from published.invoices limit 5')"
+	@echo "Dagster UI: make ui   (http://127.0.0.1:3000)"
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+
+ui: install
+	mkdir -p $(DAGSTER_HOME)
+	CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf target logs $(DEMO_DIR) warehouse

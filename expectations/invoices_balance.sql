@@ -1,0 +1,30 @@
+-- One row per draft invoice of the months being closed; money as integer cents (pandas reads DECIMAL as float).
+with lines as (
+    select
+        invoice_id,
+        sum(amount) as line_sum,
+        sum(amount) filter (where line_type = 'usf') as usf,
+        sum(amount) filter (where line_type in (
+            'service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount',
+            'additional_outbound_minutes', 'domestic_premium_minutes', 'toll_free_minutes', 'international_minutes'
+        )) as usf_base
+    from marts.fct_invoice_lines
+    where invoice_date between $invoice_month_start and $invoice_month_end
+    group by invoice_id
+),
+months as (
+    select invoice_date, usf_factor from intermediate.int_invoice_months
+)
+select
+    invoices.invoice_id,
+    cast(invoices.total * 100 as bigint) as total_cents,
+    cast(coalesce(lines.line_sum, 0) * 100 as bigint) as line_sum_cents,
+    cast((invoices.subtotal + invoices.tax_total) * 100 as bigint) as subtotal_plus_tax_cents,
+    cast(coalesce(lines.usf, 0) * 100 as bigint) as usf_cents,
+    cast(round(months.usf_factor * $usf_interstate_share * coalesce(lines.usf_base, 0), 2) * 100 as bigint)
+        as usf_cap_cents
+from marts.fct_invoices as invoices
+left join lines on invoices.invoice_id = lines.invoice_id
+left join months on invoices.invoice_date = months.invoice_date
+where invoices.invoice_date between $invoice_month_start and $invoice_month_end
+order by invoices.invoice_id

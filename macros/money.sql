@@ -1,0 +1,33 @@
+{#-
+    Exact money arithmetic. DuckDB divides DECIMALs into DOUBLE, which rounds
+    half-cent ties the wrong way; these macros stay in integers.
+-#}
+
+{#- round(numerator / denominator, 2), half away from zero, exactly.
+    numerator: a DECIMAL with at most 6 decimals; denominator: a positive integer. -#}
+{% macro divide_to_cents(numerator, denominator) -%}
+    cast(
+        cast(
+            sign({{ numerator }}) * (
+                (abs(cast(({{ numerator }}) * 1000000 as hugeint)) * 200 + cast({{ denominator }} as hugeint) * 1000000)
+                // (cast({{ denominator }} as hugeint) * 2000000)
+            ) as decimal(18, 0)
+        ) * cast(0.01 as decimal(3, 2))
+        as decimal(18, 2)
+    )
+{%- endmacro %}
+
+{#- Round a DECIMAL to cents once, at the line (BILLING_RULES: rounded half-up at the line). -#}
+{% macro to_cents(expression) -%}
+    cast(round({{ expression }}, 2) as decimal(18, 2))
+{%- endmacro %}
+
+{#- Stable id of an invoice line: the same invoice, type and group always give the same id. -#}
+{% macro invoice_line_id(invoice_id, line_type, line_group) -%}
+    {{ invoice_id }} || '-' || substr(md5({{ line_type }} || '|' || coalesce({{ line_group }}, '')), 1, 10)
+{%- endmacro %}
+
+{#- "May 2026" -#}
+{% macro month_label(date_expression) -%}
+    strftime({{ date_expression }}, '%B %Y')
+{%- endmacro %}

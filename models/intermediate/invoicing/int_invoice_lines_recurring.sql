@@ -1,0 +1,126 @@
+-- Recurring lines, billed in advance (R-CAL-2): each item's full invoice month, and the partial
+-- month before it when the item's (or the account's) billing starts after the 1st
+-- (R-PRORATE-1..3: prorated_days = days_in_month - day(start)).
+with
+
+account_invoices as (
+    select * from {{ ref('int_account_invoices') }}
+),
+
+items as (
+    select * from {{ ref('stg_landing__subscription_items') }}
+),
+
+products as (
+    select * from {{ ref('products') }}
+),
+
+item_months as (
+    select
+        account_invoices.invoice_id,
+        account_invoices.account_id,
+        account_invoices.invoice_date,
+        account_invoices.service_month_end,
+        account_invoices.usage_month_start,
+        account_invoices.usage_month_end,
+        items.item_id,
+        items.product_code,
+        items.quantity,
+        products.line_type,
+        products.description as product_description,
+        products.monthly_price,
+        greatest(items.start_date, account_invoices.billing_start_date) as charge_start_date,
+        items.end_date
+    from account_invoices
+    inner join items
+        on account_invoices.account_id = items.account_id
+    inner join products
+        on items.product_code = products.product_code
+    where account_invoices.bills_recurring
+),
+
+full_months as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        line_type,
+        product_code,
+        product_description,
+        monthly_price,
+        invoice_date as service_period_start,
+        service_month_end as service_period_end,
+        sum(quantity) as quantity
+    from item_months
+    where charge_start_date <= invoice_date
+        and (end_date is null or end_date >= invoice_date)
+    group by all
+),
+
+prorated_items as (
+    select
+        *,
+        {{ days_in_month('usage_month_start') }} as days_in_month,
+        {{ days_in_month('usage_month_start') }} - day(charge_start_date) as prorated_days
+    from item_months
+    where charge_start_date > usage_month_start
+        and charge_start_date <= usage_month_end
+        and (end_date is null or end_date >= charge_start_date)
+),
+
+prorated as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        product_code,
+        product_description,
+        monthly_price,
+        days_in_month,
+        prorated_days,
+        usage_month_start,
+        cast(usage_month_end - interval (prorated_days - 1) day as date) as service_period_start,
+        usage_month_end as service_period_end,
+        sum(quantity) as quantity
+    from prorated_items
+    where prorated_days > 0
+    group by all
+),
+
+final as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        line_type,
+        product_code,
+        product_description || ' × ' || cast(quantity as varchar) || ', ' || {{ month_label('invoice_date') }}
+            as description,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(monthly_price as decimal(18, 6)) as unit_price,
+        {{ to_cents('quantity * monthly_price') }} as amount,
+        service_period_start,
+        service_period_end,
+        product_code || '|' || cast(service_period_start as varchar) as line_group
+    from full_months
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        'prorated_charges' as line_type,
+        product_code,
+        product_description || ' × ' || cast(quantity as varchar) || ', ' || cast(prorated_days as varchar)
+            || ' days of ' || {{ month_label('usage_month_start') }} as description,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(round(monthly_price * prorated_days / days_in_month, 6) as decimal(18, 6)) as unit_price,
+        {{ divide_to_cents('quantity * monthly_price * prorated_days', 'days_in_month') }} as amount,
+        service_period_start,
+        service_period_end,
+        product_code || '|' || cast(service_period_start as varchar) as line_group
+    from prorated
+)
+
+select * from final

@@ -1,0 +1,111 @@
+-- Usage lines of each invoice (R-CAL-3: last month's calls), one per line type and group:
+-- the bundle (included_minutes, additional_outbound_minutes) and one per destination and rate.
+-- Amounts are rounded once, at the line, from the unrounded call costs.
+with
+
+calls as (
+    select * from {{ ref('int_calls_rated') }}
+),
+
+account_invoices as (
+    select * from {{ ref('int_account_invoices') }}
+),
+
+bundle as (
+    select
+        calls.invoice_id,
+        calls.account_id,
+        calls.invoice_date,
+        account_invoices.usage_month_start,
+        account_invoices.usage_month_end,
+        account_invoices.overage_rate_per_minute,
+        sum(calls.included_minutes_used) as included_minutes,
+        sum(calls.overage_minutes) as overage_minutes,
+        sum(calls.total_cost) as overage_cost
+    from calls
+    inner join account_invoices
+        on calls.invoice_id = account_invoices.invoice_id
+    where calls.call_type in ('internal', 'local', 'long_distance')
+    group by all
+),
+
+out_of_plan as (
+    select
+        calls.invoice_id,
+        calls.account_id,
+        calls.invoice_date,
+        account_invoices.usage_month_start,
+        account_invoices.usage_month_end,
+        calls.line_type,
+        calls.line_group,
+        case calls.line_type
+            when 'toll_free_minutes' then 'Toll-free inbound minutes'
+            when 'international_minutes' then 'International minutes to ' || any_value(calls.destination)
+            else 'Premium-rate minutes to ' || any_value(calls.destination)
+        end as label,
+        calls.rate_per_minute,
+        sum(calls.billable_minutes) as minutes,
+        sum(calls.total_cost) as cost
+    from calls
+    inner join account_invoices
+        on calls.invoice_id = account_invoices.invoice_id
+    where calls.call_type in ('toll_free_inbound', 'international', 'premium')
+    group by calls.invoice_id, calls.account_id, calls.invoice_date, account_invoices.usage_month_start,
+        account_invoices.usage_month_end, calls.line_type, calls.line_group, calls.rate_per_minute
+),
+
+final as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        'included_minutes' as line_type,
+        cast(null as varchar) as product_code,
+        'Plan minutes used, ' || {{ month_label('usage_month_start') }} as description,
+        cast(included_minutes as decimal(18, 4)) as quantity,
+        cast(0 as decimal(18, 6)) as unit_price,
+        cast(0 as decimal(18, 2)) as amount,
+        usage_month_start as service_period_start,
+        usage_month_end as service_period_end,
+        'plan' as line_group
+    from bundle
+    where included_minutes > 0
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        'additional_outbound_minutes' as line_type,
+        null as product_code,
+        'Outbound minutes beyond the plan, ' || {{ month_label('usage_month_start') }} as description,
+        cast(overage_minutes as decimal(18, 4)) as quantity,
+        cast(overage_rate_per_minute as decimal(18, 6)) as unit_price,
+        {{ to_cents('overage_cost') }} as amount,
+        usage_month_start as service_period_start,
+        usage_month_end as service_period_end,
+        'plan' as line_group
+    from bundle
+    where overage_minutes > 0
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        line_type,
+        null as product_code,
+        label || ', ' || {{ month_label('usage_month_start') }} as description,
+        cast(minutes as decimal(18, 4)) as quantity,
+        cast(rate_per_minute as decimal(18, 6)) as unit_price,
+        {{ to_cents('cost') }} as amount,
+        usage_month_start as service_period_start,
+        usage_month_end as service_period_end,
+        line_group
+    from out_of_plan
+    where minutes > 0
+)
+
+select * from final

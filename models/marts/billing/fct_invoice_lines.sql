@@ -1,0 +1,39 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_invoice_months() }}",
+    )
+}}
+-- Every line of every draft invoice of the months being built (BILLING_RULES line types).
+with
+
+lines as (
+    select * from {{ ref('int_invoice_lines_recurring') }}
+    union all
+    select * from {{ ref('int_invoice_lines_usage') }}
+    union all
+    select * from {{ ref('int_invoice_lines_regulatory') }}
+    union all
+    select * from {{ ref('int_invoice_lines_tax') }}
+),
+
+final as (
+    select
+        {{ invoice_line_id('invoice_id', 'line_type', 'line_group') }} as invoice_line_id,
+        invoice_id,
+        account_id,
+        invoice_date,
+        line_type,
+        product_code,
+        description,
+        quantity,
+        unit_price,
+        amount,
+        service_period_start,
+        service_period_end
+    from lines
+)
+
+select * from final

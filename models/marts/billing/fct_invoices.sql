@@ -1,0 +1,60 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_invoice_months() }}",
+    )
+}}
+-- One invoice per billed account and month (R-CAL-1): dates (R-CAL-4, R-CAL-5), totals as sums of
+-- rounded lines (R-INV-3), and whether it has been published (R-INV-1).
+with
+
+account_invoices as (
+    select * from {{ ref('int_account_invoices') }}
+),
+
+lines as (
+    select * from {{ ref('fct_invoice_lines') }}
+    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+),
+
+published as (
+    select * from {{ source('published', 'invoices') }}
+),
+
+totals as (
+    select
+        invoice_id,
+        coalesce(sum(amount) filter (where line_type <> 'tax'), 0) as subtotal,
+        coalesce(sum(amount) filter (where line_type = 'tax'), 0) as tax_total
+    from lines
+    group by invoice_id
+),
+
+final as (
+    select
+        account_invoices.invoice_id,
+        account_invoices.account_id,
+        account_invoices.invoice_date,
+        cast(account_invoices.invoice_date + to_days({{ var('due_days') }}) as date) as due_date,
+        case
+            when account_invoices.autopay
+                then cast(account_invoices.invoice_date + to_days({{ var('autopay_day') }} - 1) as date)
+        end as autopay_date,
+        cast(coalesce(totals.subtotal, 0) as decimal(18, 2)) as subtotal,
+        cast(coalesce(totals.tax_total, 0) as decimal(18, 2)) as tax_total,
+        cast(coalesce(totals.subtotal, 0) + coalesce(totals.tax_total, 0) as decimal(18, 2)) as total,
+        case when published.invoice_id is not null then 'published' else 'draft' end as status,
+        published.published_at,
+        account_invoices.plan_id,
+        account_invoices.billing_state,
+        account_invoices.tax_exempt_certificate_id
+    from account_invoices
+    left join totals
+        on account_invoices.invoice_id = totals.invoice_id
+    left join published
+        on account_invoices.invoice_id = published.invoice_id
+)
+
+select * from final

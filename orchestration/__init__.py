@@ -1,0 +1,1 @@
+"""callbill: month-end billing warehouse for business phone providers."""

@@ -1,0 +1,124 @@
+"""The `callbill` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from orchestration.warehouse import DEFAULT_WAREHOUSE, warehouse_path
+
+
+def fail(message: str) -> None:
+    click.echo(f"callbill: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.option(
+    "--warehouse",
+    envvar="CALLBILL_WAREHOUSE",
+    default=DEFAULT_WAREHOUSE,
+    show_default=True,
+    help="DuckDB warehouse file (env CALLBILL_WAREHOUSE).",
+)
+def main(warehouse: str) -> None:
+    """callbill: month-end billing warehouse for business phone providers."""
+    # dbt subprocesses read the warehouse from this variable (profiles/profiles.yml).
+    os.environ["CALLBILL_WAREHOUSE"] = str(warehouse_path(warehouse))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--accounts", default=300, show_default=True, help="Number of accounts.")
+@click.option("--start-month", default="2026-02", show_default=True, help="First month of activity (YYYY-MM).")
+@click.option("--months", default=3, show_default=True, help="Months of calls and payments.")
+@click.option("--calls-per-account-month", default=1100, show_default=True, help="Mean calls per account-month.")
+@click.option("--seed", default=42, show_default=True, help="Random seed: the same seed gives the same bytes.")
+def generate(
+    out_dir: Path, accounts: int, start_month: str, months: int, calls_per_account_month: int, seed: int
+) -> None:
+    """Write a realistic, reproducible synthetic landing folder to OUT_DIR."""
+    from orchestration.generate import generate_landing
+
+    started = time.perf_counter()
+    try:
+        counts = generate_landing(
+            out_dir,
+            accounts=accounts,
+            start_month=start_month,
+            months=months,
+            calls_per_account_month=calls_per_account_month,
+            seed=seed,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    for entity, rows in counts.items():
+        click.echo(f"{entity:<20} {rows:>12,} rows")
+    click.echo(f"wrote {out_dir} in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
+@click.argument("in_dir", type=click.Path(path_type=Path))
+def land(in_dir: Path) -> None:
+    """Land every file of the landing folder IN_DIR into schema raw (a file lands once)."""
+    from orchestration.land import LandingError, land_folder
+
+    try:
+        report = land_folder(in_dir)
+    except LandingError as exc:
+        fail(str(exc))
+    click.echo(f"{'file':<60} {'status':<15} {'landed':>10} {'accepted':>10} {'quarantined':>12}")
+    for f in report.files:
+        name = str(f.path.relative_to(in_dir.resolve())) if f.path.is_relative_to(in_dir.resolve()) else str(f.path)
+        click.echo(f"{name:<60} {f.status:<15} {f.landed:>10,} {f.accepted:>10,} {f.quarantined:>12,}")
+        if f.message and f.status != "landed":
+            click.echo(f"    {f.message}")
+    landed, accepted, quarantined = report.totals()
+    click.echo(f"{'total':<60} {'':<15} {landed:>10,} {accepted:>10,} {quarantined:>12,}")
+    click.echo(f"warehouse: {warehouse_path()}")
+    if report.failed:
+        fail(
+            f"{len(report.failed)} file(s) could not be landed: "
+            + "; ".join(f"{f.path.name}: {f.message}" for f in report.failed)
+        )
+
+
+@main.command()
+@click.argument("invoice_month")
+@click.option("--no-publish", is_flag=True, help="Stop at draft invoices; publish nothing.")
+def close(invoice_month: str, no_publish: bool) -> None:
+    """Month-end close for the invoices dated INVOICE_MONTH-01 (YYYY-MM): build, check, publish."""
+    from orchestration.close import run_close
+
+    click.echo(
+        f"closing {invoice_month}: dbt build, dbt tests, Great Expectations suites"
+        + ("" if no_publish else ", publication")
+    )
+    started = time.perf_counter()
+    try:
+        outcome = run_close(invoice_month, publish=not no_publish)
+    except ValueError as exc:
+        fail(str(exc))
+    s = outcome.summary
+    click.echo(f"invoice month      {invoice_month}")
+    click.echo(f"accounts billed    {s['accounts']:,}")
+    click.echo(f"invoices           {s['invoices']:,}")
+    click.echo(f"rated calls        {s['rated_calls']:,}")
+    click.echo(f"amount billed      USD {s['amount_billed']:,.2f}")
+    click.echo(f"USF billed         USD {s['usf_billed']:,.2f}")
+    click.echo(f"published          {s['published_invoices']:,} invoices, USD {s['published_total']:,.2f}")
+    click.echo(f"checks failed      {len(outcome.failed_checks)}")
+    click.echo(f"warehouse          {warehouse_path()}")
+    click.echo(f"took               {time.perf_counter() - started:.1f} s")
+    if not outcome.success:
+        reasons = outcome.failed_checks or outcome.errors or ["the close job failed"]
+        for error in outcome.errors:
+            click.echo(f"  {error}", err=True)
+        fail(f"close {invoice_month} failed, nothing published: " + ", ".join(dict.fromkeys(reasons)))
+    click.echo("drafts built, not published (--no-publish)" if no_publish else "published")

@@ -1,0 +1,86 @@
+"""dbt models, seeds and tests as Dagster assets and checks, partitioned by invoice month."""
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months
+from orchestration.project import callbill_project
+from orchestration.warehouse import connect, record_event
+
+LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+AREA_GROUPS = {"rating": "rating", "invoicing": "invoicing", "billing": "invoicing"}
+
+
+class CallbillTranslator(DagsterDbtTranslator):
+    """Groups by layer (and business area for intermediate/marts); sources stay `landing/<entity>`."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "seed":
+            return "reference"
+        if resource_type == "source":
+            return dbt_resource_props["source_name"]
+        fqn = dbt_resource_props["fqn"]
+        layer = fqn[1] if len(fqn) > 2 else "marts"
+        if layer == "staging":
+            return "staging"
+        return AREA_GROUPS.get(fqn[2], LAYER_GROUPS.get(layer, layer)) if len(fqn) > 3 else layer
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:billing"]
+
+
+translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def failed_dbt_nodes(run_results: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Tests that failed and nodes that errored in a dbt run_results.json, by name."""
+    failures = []
+    for result in run_results.get("results", []):
+        if result.get("status") in ("fail", "error"):
+            unique_id = result["unique_id"]
+            failures.append(
+                {
+                    "check": unique_id.split(".")[2],
+                    "kind": unique_id.split(".")[0],
+                    "status": result["status"],
+                    "message": last_line(result.get("message") or ""),
+                }
+            )
+    return failures
+
+
+def last_line(message: str) -> str:
+    """dbt wraps database errors in context lines; the last non-empty line is the reason."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+@dbt_assets(
+    manifest=callbill_project.manifest_path,
+    project=callbill_project,
+    partitions_def=invoice_months,
+    dagster_dbt_translator=translator,
+    # A backfill arrives as one range; the models build every month of it in one dbt run.
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    key_range = context.partition_key_range
+    dbt_vars = dbt_vars_for_invoice_months(key_range.start, key_range.end)
+    context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    failures = failed_dbt_nodes(invocation.get_artifact("run_results.json"))
+    if failures:
+        with connect() as con:
+            for failure in failures:
+                record_event(con, "check_failed", {"source": "dbt", **failure}, dbt_vars["invoice_month_start"])
+        names = "; ".join(f"{f['check']}: {f['message']}" if f["kind"] != "test" else f["check"] for f in failures)
+        raise dg.Failure(
+            description=f"dbt build failed for {key_range.start}..{key_range.end}: {names}",
+            metadata={"failures": dg.MetadataValue.json(failures)},
+        )

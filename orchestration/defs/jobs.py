@@ -1,0 +1,28 @@
+"""The month-end close job and its schedule on the 1st."""
+
+import os
+
+import dagster as dg
+
+from orchestration.defs.dbt import callbill_dbt_models
+from orchestration.defs.partitions import invoice_months
+from orchestration.defs.publish import publish_invoices
+
+CLOSE_JOB_NAME = "month_end_close"
+
+month_end_close = dg.define_asset_job(
+    name=CLOSE_JOB_NAME,
+    selection=dg.AssetSelection.assets(callbill_dbt_models, publish_invoices),
+    partitions_def=invoice_months,
+    description="Builds the invoice month with dbt, runs every dbt test and GX suite, publishes if all pass.",
+    # DuckDB takes one writer: steps run one after another in one process.
+    executor_def=dg.in_process_executor,
+)
+
+close_schedule = dg.build_schedule_from_partitioned_job(
+    month_end_close,
+    name="month_end_close_on_the_1st",
+    hour_of_day=int(os.environ.get("CALLBILL_CLOSE_HOUR", "6")),
+    minute_of_hour=0,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)

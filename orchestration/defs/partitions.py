@@ -1,0 +1,28 @@
+"""Monthly partitions keyed by invoice month (YYYY-MM: the invoices dated YYYY-MM-01)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import dagster as dg
+
+FIRST_INVOICE_MONTH = "2024-01"
+
+# end_offset=1: the current month is a partition, since its invoices are closed in its first week.
+invoice_months = dg.MonthlyPartitionsDefinition(start_date=FIRST_INVOICE_MONTH, fmt="%Y-%m", end_offset=1)
+
+
+def parse_invoice_month(key: str) -> date:
+    """'2026-05' -> date(2026, 5, 1); a clear error for anything else."""
+    try:
+        return datetime.strptime(key, "%Y-%m").date()
+    except ValueError:
+        raise ValueError(f"invoice month must be YYYY-MM, got {key!r}") from None
+
+
+def dbt_vars_for_invoice_months(first_key: str, last_key: str) -> dict[str, str]:
+    """Partition key (or backfill range of keys) -> the dbt vars that select the months to build."""
+    first, last = parse_invoice_month(first_key), parse_invoice_month(last_key)
+    if last < first:
+        raise ValueError(f"invoice month range ends before it starts: {first_key}..{last_key}")
+    return {"invoice_month_start": first.isoformat(), "invoice_month_end": last.isoformat()}

@@ -1,0 +1,130 @@
+"""Publication: the only writer of published.*, downstream of every check (R-INV-1, R-INV-2)."""
+
+import dagster as dg
+import duckdb
+from dagster_dbt import get_asset_key_for_model
+
+from orchestration.defs.dbt import callbill_dbt_models
+from orchestration.defs.partitions import invoice_months, parse_invoice_month
+from orchestration.warehouse import connect, record_event, utc_now
+
+INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total"
+LINE_COLUMNS = (
+    "invoice_line_id, invoice_id, account_id, invoice_date, line_type, product_code, description, "
+    "quantity, unit_price, amount, service_period_start, service_period_end"
+)
+DRAFT_ASSETS = [
+    get_asset_key_for_model([callbill_dbt_models], model)
+    for model in ("fct_invoices", "fct_invoice_lines", "fct_rated_calls")
+]
+
+
+class PublicationRefused(Exception):
+    """A published month whose rebuilt drafts differ from what was published."""
+
+
+def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date: str) -> int:
+    """Invoices of the month whose rebuilt draft (or any line of it) differs from the published one."""
+    return con.execute(
+        f"""
+        with drafts as (
+            select {LINE_COLUMNS} from marts.fct_invoice_lines where invoice_date = $d
+        ),
+        published as (
+            select {LINE_COLUMNS} from published.invoice_lines where invoice_date = $d
+        ),
+        differing_lines as (
+            (select * from drafts except select * from published)
+            union all
+            (select * from published except select * from drafts)
+        ),
+        differing_invoices as (
+            (select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = $d
+             except select {INVOICE_COLUMNS} from published.invoices where invoice_date = $d)
+            union all
+            (select {INVOICE_COLUMNS} from published.invoices where invoice_date = $d
+             except select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = $d)
+        )
+        select count(distinct invoice_id) from (
+            select invoice_id from differing_lines union all select invoice_id from differing_invoices
+        )
+        """,
+        {"d": invoice_date},
+    ).fetchone()[0]
+
+
+def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[str, object]:
+    """Append one month's drafts to published.* in one transaction; a published month is only compared."""
+    invoice_date = parse_invoice_month(invoice_month).isoformat()
+    con.execute("begin transaction")
+    try:
+        already = con.execute(
+            "select count(*) from published.invoices where invoice_date = ?", [invoice_date]
+        ).fetchone()[0]
+        if already:
+            differing = drafts_differing_from_published(con, invoice_date)
+            details = {"published_invoices": already, "differing_invoices": differing}
+            record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
+            con.execute("commit")
+            if differing:
+                raise PublicationRefused(
+                    f"{invoice_month} is already published and {differing} rebuilt invoice(s) differ from it; "
+                    "published invoices never change: corrections go on the next invoice (R-INV-2)"
+                )
+            return {"status": "already published, reproduced unchanged", **details}
+        published_at = utc_now()
+        con.execute(
+            f"insert into published.invoices select {INVOICE_COLUMNS}, 'published', ? "
+            "from marts.fct_invoices where invoice_date = ? order by invoice_id",
+            [published_at, invoice_date],
+        )
+        con.execute(
+            f"insert into published.invoice_lines select {LINE_COLUMNS} "
+            "from marts.fct_invoice_lines where invoice_date = ? order by invoice_id, invoice_line_id",
+            [invoice_date],
+        )
+        con.execute(
+            "update marts.fct_invoices set status = 'published', published_at = ? where invoice_date = ?",
+            [published_at, invoice_date],
+        )
+        count, total, usf = con.execute(
+            "select count(*), coalesce(sum(total), 0), "
+            "(select coalesce(sum(amount), 0) from published.invoice_lines where invoice_date = $d "
+            " and line_type = 'usf') from published.invoices where invoice_date = $d",
+            {"d": invoice_date},
+        ).fetchone()
+        details = {
+            "invoices": count,
+            "total": str(total),
+            "usf": str(usf),
+            "published_at": published_at.isoformat(),
+        }
+        record_event(con, "publication", details, invoice_date)
+        con.execute("commit")
+    except PublicationRefused:
+        raise
+    except Exception:
+        con.execute("rollback")
+        raise
+    return {"status": "published", **details}
+
+
+@dg.asset(
+    partitions_def=invoice_months,
+    deps=DRAFT_ASSETS,
+    group_name="publication",
+    owners=["team:billing"],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Appends the month's draft invoices to published.invoices / published.invoice_lines "
+    "once every check has passed (R-INV-1); a published month never changes (R-INV-2).",
+)
+def publish_invoices(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    outcomes = {}
+    with connect() as con:
+        for month in context.partition_keys:
+            try:
+                outcomes[month] = publish_month(con, month)
+            except PublicationRefused as refused:
+                raise dg.Failure(description=str(refused)) from None
+            context.log.info(f"{month}: {outcomes[month]['status']}")
+    return dg.MaterializeResult(metadata={"months": dg.MetadataValue.json(outcomes)})

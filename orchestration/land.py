@@ -1,0 +1,382 @@
+"""`callbill land`: load every file of a landing folder into schema `raw`.
+
+Each file lands once (its sha256 is the key of raw.landed_files), in one
+transaction: the rows that type-check go to raw.<entity>, the others to
+raw.quarantine with the file, line, raw text and a reason. For every file
+landed = accepted + quarantined.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from orchestration.warehouse import connect, record_event, utc_now
+
+E164_OR_EXTENSION = r"^(\+[1-9][0-9]{1,14}|[0-9]{2,6})$"
+MONEY = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+RATE = r"^[0-9]+(\.[0-9]{1,6})?$"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "varchar"  # varchar | date | timestamp | integer | boolean | money | rate
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    pattern: str | None = None
+
+
+def _c(name: str, type_: str = "varchar", required: bool = False, **kw: object) -> Column:
+    return Column(name, type_, required, **kw)  # type: ignore[arg-type]
+
+
+ENTITIES: dict[str, tuple[Column, ...]] = {
+    "accounts": (
+        _c("account_id", required=True),
+        _c("account_name"),
+        _c("billing_country", required=True),
+        _c("billing_state", required=True),
+        _c("billing_postal_code"),
+        _c("plan_id", required=True),
+        _c("partner_id"),
+        _c("service_start_date", "date", True),
+        _c("billing_start_date", "date"),
+        _c("free_months", "integer"),
+        _c("contract_term_months", "integer"),
+        _c("tax_exempt_certificate_id"),
+        _c("low_usage_allowance", "integer"),
+        _c("autopay", "boolean"),
+        _c("invoice_emails"),
+        _c("receipt_email"),
+        _c("cancel_requested_date", "date"),
+        _c("updated_at", "timestamp", True),
+    ),
+    "subscription_items": (
+        _c("item_id", required=True),
+        _c("account_id", required=True),
+        _c("product_code", required=True),
+        _c("quantity", "integer", True),
+        _c("phone_number", pattern=E164_OR_EXTENSION),
+        _c("extension"),
+        _c("low_usage", "boolean"),
+        _c("start_date", "date", True),
+        _c("end_date", "date"),
+        _c("updated_at", "timestamp", True),
+    ),
+    "account_changes": (
+        _c("change_id", required=True),
+        _c("account_id", required=True),
+        _c("change_type", required=True, allowed=("caller_id", "e911", "bidirectional")),
+        _c("changed_at", "timestamp", True),
+    ),
+    "cdrs": (
+        _c("call_id", required=True),
+        _c("account_id", required=True),
+        _c("direction", required=True, allowed=("inbound", "outbound", "internal")),
+        _c("source_number", required=True, pattern=E164_OR_EXTENSION),
+        _c("destination_number", required=True, pattern=E164_OR_EXTENSION),
+        _c("start_time_utc", "timestamp", True),
+        _c("end_time_utc", "timestamp"),
+        _c("duration_sec", "integer", True),
+    ),
+    "payments": (
+        _c("payment_id", required=True),
+        _c("account_id", required=True),
+        _c("invoice_id"),
+        _c("received_at", "timestamp", True),
+        _c("amount", "money", True),
+        _c("method", required=True, allowed=("card", "ach", "check")),
+        _c("card_brand"),
+        _c("last4"),
+        _c("is_autopay", "boolean"),
+        _c("status", required=True, allowed=("settled", "failed", "refunded", "chargeback")),
+    ),
+    "adjustments": (
+        _c("adjustment_id", required=True),
+        _c("account_id", required=True),
+        _c("amount", "money", True),
+        _c("reason"),
+        _c("approved_at", "timestamp", True),
+        _c("disputed_invoice_id"),
+    ),
+    "partners": (
+        _c("partner_id", required=True),
+        _c("partner_name"),
+        _c("residual_rate", "rate", True),
+        _c("spiff_amount", "money"),
+        _c("updated_at", "timestamp", True),
+    ),
+}
+
+SQL_TYPES = {
+    "varchar": "varchar",
+    "date": "date",
+    "timestamp": "timestamp",
+    "integer": "bigint",
+    "boolean": "boolean",
+    "money": "decimal(18, 2)",
+    "rate": "decimal(18, 6)",
+}
+
+LINEAGE_COLUMNS = "_file varchar not null, _line bigint, _landed_at timestamp not null"
+
+
+class LandingError(Exception):
+    """A landing folder or file that cannot be landed at all."""
+
+
+@dataclass
+class FileResult:
+    path: Path
+    entity: str
+    status: str  # landed | already landed | failed
+    landed: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    message: str = ""
+
+
+@dataclass
+class LandingReport:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def totals(self) -> tuple[int, int, int]:
+        return (
+            sum(f.landed for f in self.files),
+            sum(f.accepted for f in self.files),
+            sum(f.quarantined for f in self.files),
+        )
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for entity, columns in ENTITIES.items():
+        cols = ", ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in columns)
+        con.execute(f"create table if not exists raw.{entity} ({cols}, {LINEAGE_COLUMNS})")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _typed_expr(col: Column) -> str:
+    v = f'"{col.name}"'
+    if col.type == "boolean":
+        return f"case lower(trim({v})) when 'true' then true when 'false' then false end"
+    if col.type in ("money", "rate", "integer", "date", "timestamp"):
+        return f"try_cast(trim({v}) as {SQL_TYPES[col.type]})"
+    return v
+
+
+def _problem_exprs(col: Column) -> list[str]:
+    """SQL expressions, each null when the value is fine, else the reason."""
+    v = f'"{col.name}"'
+    problems = []
+    if col.required:
+        problems.append(f"case when {v} is null then 'missing required field {col.name}' end")
+    present = f"{v} is not null"
+    expected = {
+        "boolean": "true or false",
+        "integer": "a whole number",
+        "date": "a date YYYY-MM-DD",
+        "timestamp": "an ISO 8601 timestamp",
+        "money": "an amount with at most 2 decimals",
+        "rate": "a non-negative rate with at most 6 decimals",
+    }
+    if col.type in ("money", "rate"):
+        pattern = MONEY if col.type == "money" else RATE
+        problems.append(
+            f"case when {present} and not regexp_full_match(trim({v}), {_quote(pattern)}) "
+            f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
+        )
+    elif col.type != "varchar":
+        problems.append(
+            f"case when {present} and ({_typed_expr(col)}) is null "
+            f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
+        )
+    if col.allowed:
+        allowed = ", ".join(_quote(a) for a in col.allowed)
+        problems.append(
+            f"case when {present} and {v} not in ({allowed}) "
+            f"then '{col.name}: ' || {v} || ' is not one of {'/'.join(col.allowed)}' end"
+        )
+    if col.pattern:
+        problems.append(
+            f"case when {present} and not regexp_full_match({v}, {_quote(col.pattern)}) "
+            f"then '{col.name}: ' || {v} || ' is not an E.164 number or an extension' end"
+        )
+    return problems
+
+
+def _entity_rules(entity: str) -> list[str]:
+    """Cross-field checks of one entity."""
+    if entity == "cdrs":
+        return [
+            "case when try_cast(duration_sec as bigint) < 0 then 'duration_sec: negative duration' end",
+        ]
+    return []
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Stage a file as all-varchar rows in temp table `incoming` (with line numbers); returns its columns."""
+    con.execute("drop table if exists incoming_raw; drop table if exists incoming; drop table if exists rejects")
+    p = _quote(str(path))
+    if path.suffix.lower() == ".parquet":
+        con.execute(f"create temp table incoming_raw as select * from read_parquet({p})")
+        cols = [r[0] for r in con.execute("describe incoming_raw").fetchall()]
+        casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in cols)
+        con.execute(f"create temp table incoming as select rowid + 1 as _line, {casts} from incoming_raw")
+        con.execute("create temp table rejects (line bigint, csv_line varchar, error_message varchar)")
+        return cols
+    header = _csv_header(path)
+    columns = "{" + ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in header) + "}"
+    con.execute(
+        f"create temp table incoming_raw as select * from read_csv({p}, columns = {columns}, header = true, "
+        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')"
+    )
+    cols = header
+    has_rejects = con.execute("select count(*) from duckdb_tables() where table_name = 'csv_rejects'").fetchone()[0]
+    if has_rejects:
+        con.execute(
+            "create temp table rejects as select line, any_value(csv_line) as csv_line, "
+            "string_agg(distinct error_type::varchar, '; ') as error_message from csv_rejects group by line"
+        )
+        con.execute("drop table csv_rejects; drop table csv_reject_scans")
+    else:
+        con.execute("create temp table rejects (line bigint, csv_line varchar, error_message varchar)")
+    # Line numbers: the header is line 1; rejected lines are skipped by the reader.
+    con.execute(
+        """
+        create temp table incoming as
+        with good_lines as (
+            select line, row_number() over (order by line) - 1 as k
+            from range(2, (select count(*) from incoming_raw) + (select count(*) from rejects) + 2) as t(line)
+            where line not in (select line from rejects)
+        )
+        select good_lines.line as _line, incoming_raw.*
+        from (select rowid as k, * from incoming_raw) as incoming_raw
+        join good_lines using (k)
+        """
+    )
+    con.execute("alter table incoming drop column k")
+    return cols
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh), [])
+    if not header:
+        raise LandingError("empty file: no header row")
+    if len(set(header)) != len(header):
+        raise LandingError("duplicate column names in header")
+    return [h.strip() for h in header]
+
+
+def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileResult:
+    digest = sha256_of(path)
+    seen = con.execute("select file_path from raw.landed_files where sha256 = ?", [digest]).fetchone()
+    if seen:
+        return FileResult(path, entity, "already landed", message=f"same content as {seen[0]}")
+
+    columns = ENTITIES[entity]
+    try:
+        # Staged outside the transaction: rowids (line order) are only final once committed.
+        file_cols = _read_file(con, path)
+    except (duckdb.Error, LandingError) as exc:
+        return FileResult(path, entity, "failed", message=str(exc).splitlines()[0])
+    missing = [c.name for c in columns if c.name not in file_cols]
+    if missing:
+        return FileResult(path, entity, "failed", message=f"missing column(s) {', '.join(missing)} in header")
+    con.execute("begin transaction")
+    try:
+        landed_at = utc_now()
+        problems = [p for c in columns for p in _problem_exprs(c)] + _entity_rules(entity)
+        reason = "nullif(concat_ws('; ', " + ", ".join(problems) + "), '')"
+        raw_text = "concat_ws(',', " + ", ".join(f"coalesce(\"{c.name}\", '')" for c in columns) + ")"
+        con.execute(f"create or replace temp table checked as select *, {reason} as _reason from incoming")
+        typed = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in columns)
+        con.execute(
+            f"insert into raw.{entity} select {typed}, ? as _file, _line, ? as _landed_at "
+            "from checked where _reason is null order by _line",
+            [str(path), landed_at],
+        )
+        con.execute(
+            f"insert into raw.quarantine select ?, ?, _line, {raw_text}, _reason, ? "
+            "from checked where _reason is not null order by _line",
+            [entity, str(path), landed_at],
+        )
+        con.execute(
+            "insert into raw.quarantine select ?, ?, line, csv_line, 'malformed CSV line: ' || lower(error_message), ? "
+            "from rejects order by line",
+            [entity, str(path), landed_at],
+        )
+        accepted, typed_bad = con.execute(
+            "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from checked"
+        ).fetchone()
+        malformed = con.execute("select count(*) from rejects").fetchone()[0]
+        quarantined = typed_bad + malformed
+        landed = accepted + quarantined
+        con.execute(
+            "insert into raw.landed_files values (?, ?, ?, ?, ?, ?, ?)",
+            [str(path), entity, digest, landed, accepted, quarantined, landed_at],
+        )
+        record_event(
+            con,
+            "file_landed",
+            {
+                "file": str(path),
+                "entity": entity,
+                "rows": landed,
+                "accepted": accepted,
+                "quarantined": quarantined,
+                "sha256": digest,
+            },
+        )
+        con.execute("commit")
+    except (duckdb.Error, LandingError) as exc:
+        con.execute("rollback")
+        return FileResult(path, entity, "failed", message=str(exc).splitlines()[0])
+    return FileResult(path, entity, "landed", landed, accepted, quarantined)
+
+
+def landing_files(in_dir: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """(file, entity) pairs in a stable order, and the files that belong to no entity."""
+    if not in_dir.is_dir():
+        raise LandingError(f"landing folder {in_dir} does not exist")
+    found, unknown = [], []
+    for path in sorted(p for p in in_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        entity = path.relative_to(in_dir).parts[0]
+        if entity in ENTITIES and path.suffix.lower() in (".csv", ".parquet"):
+            found.append((path, entity))
+        else:
+            unknown.append(path)
+    return found, unknown
+
+
+def land_folder(in_dir: Path, warehouse: Path | None = None) -> LandingReport:
+    files, unknown = landing_files(in_dir)
+    report = LandingReport()
+    for path in unknown:
+        report.files.append(FileResult(path, "?", "failed", message="not a CSV/Parquet file in a known entity folder"))
+    with connect(warehouse) as con:
+        ensure_raw_tables(con)
+        for path, entity in files:
+            report.files.append(land_file(con, path.resolve(), entity))
+    return report

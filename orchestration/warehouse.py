@@ -1,0 +1,125 @@
+"""The warehouse file: where it is, how to connect, and the tables callbill itself owns.
+
+dbt owns staging, intermediate and marts. The loader owns `raw`, the close owns
+`published`, and every step writes `audit`. Those three are created here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+DEFAULT_WAREHOUSE = "warehouse/callbill.duckdb"
+
+OWNED_SCHEMAS_DDL = """
+create schema if not exists raw;
+create schema if not exists published;
+create schema if not exists audit;
+
+create table if not exists raw.landed_files (
+    file_path varchar not null,
+    entity varchar not null,
+    sha256 varchar not null primary key,
+    rows_landed bigint not null,
+    rows_accepted bigint not null,
+    rows_quarantined bigint not null,
+    landed_at timestamp not null
+);
+
+create table if not exists raw.quarantine (
+    entity varchar not null,
+    file_path varchar not null,
+    line_number bigint,
+    raw_text varchar,
+    reason varchar not null,
+    landed_at timestamp not null
+);
+
+create sequence if not exists audit.billing_event_ids;
+create table if not exists audit.billing_events (
+    event_id bigint primary key default nextval('audit.billing_event_ids'),
+    event_at timestamp not null,
+    actor varchar not null,
+    event_type varchar not null,
+    invoice_month date,
+    details json
+);
+
+create table if not exists published.invoices (
+    invoice_id varchar not null primary key,
+    account_id varchar not null,
+    invoice_date date not null,
+    due_date date not null,
+    autopay_date date,
+    subtotal decimal(18, 2) not null,
+    tax_total decimal(18, 2) not null,
+    total decimal(18, 2) not null,
+    status varchar not null,
+    published_at timestamp not null
+);
+
+create table if not exists published.invoice_lines (
+    invoice_line_id varchar not null primary key,
+    invoice_id varchar not null,
+    account_id varchar not null,
+    invoice_date date not null,
+    line_type varchar not null,
+    product_code varchar,
+    description varchar not null,
+    quantity decimal(18, 4) not null,
+    unit_price decimal(18, 6),
+    amount decimal(18, 2) not null,
+    service_period_start date,
+    service_period_end date
+);
+"""
+
+
+def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--warehouse, else CALLBILL_WAREHOUSE, else the default under the working directory."""
+    raw = explicit or os.environ.get("CALLBILL_WAREHOUSE") or DEFAULT_WAREHOUSE
+    return Path(raw).expanduser().resolve()
+
+
+def utc_now() -> datetime:
+    """Naive UTC timestamp: every timestamp in the warehouse is UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def actor() -> str:
+    """Who runs a billing step: DAGSTER_USER if set, else the OS user."""
+    return os.environ.get("DAGSTER_USER") or getpass.getuser()
+
+
+@contextmanager
+def connect(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One short-lived read-write connection; DuckDB allows one writer per file, so never hold it."""
+    target = path or warehouse_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(OWNED_SCHEMAS_DDL)
+        yield con
+    finally:
+        con.close()
+
+
+def record_event(
+    con: duckdb.DuckDBPyConnection,
+    event_type: str,
+    details: dict[str, Any],
+    invoice_month: str | None = None,
+) -> None:
+    """R-AUDIT-1: append one row to audit.billing_events."""
+    con.execute(
+        "insert into audit.billing_events (event_at, actor, event_type, invoice_month, details) values (?, ?, ?, ?, ?)",
+        [utc_now(), actor(), event_type, invoice_month, json.dumps(details, default=str, sort_keys=True)],
+    )

@@ -1,0 +1,160 @@
+"""The month-end close on a hand-made landing folder: exact amounts, gates, refusals, audit.
+
+Expected amounts are worked out here from BILLING_RULES.md with Python's Decimal, not read back
+from the models.
+"""
+
+import shutil
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from orchestration.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+USF_2026_Q2 = Decimal("0.370")
+SAFE_HARBOR = Decimal("0.649")
+
+
+def cents(x: Decimal) -> Decimal:
+    return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def landed_small(warehouse: Path) -> Path:
+    result = CliRunner().invoke(main, ["land", str(FIXTURES / "landing_small")])
+    assert result.exit_code == 0, result.output
+    return warehouse
+
+
+def close(month: str, *flags: str):
+    return CliRunner().invoke(main, ["close", month, *flags])
+
+
+def test_close_publishes_invoices_to_the_cent(landed_small):
+    result = close("2026-05")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "published          3 invoices" in result.output
+
+    # ACC-2, California, standard plan: signed 2026-02-10 with 2 free months, so billing starts
+    # 2026-04-10 (R-START-1); the May invoice carries 30 - 10 = 20 days of April (R-PRORATE-2).
+    desks, seats = 2 * Decimal("24.95"), 2 * Decimal("39.95")
+    prorated_desks, prorated_seats = cents(desks * 20 / 30), cents(seats * 20 / 30)
+    # C6 (5 April) is before billing start: not rated (R-START-3). C7: 60 s to London at 0.025.
+    international = cents(Decimal("1") * Decimal("0.025"))
+    usf_base = desks + prorated_desks + prorated_seats + international
+    recurring_base = desks + seats + prorated_desks + prorated_seats
+    usf = cents(USF_2026_Q2 * SAFE_HARBOR * usf_base)
+    rrf = cents(Decimal("0.03") * recurring_base)
+    slrrf = cents(Decimal("0.0125") * recurring_base)
+    subtotal = desks + seats + prorated_desks + prorated_seats + international + usf + rrf + slrrf
+    tax = cents(Decimal("0.0725") * subtotal)
+    assert (prorated_desks, prorated_seats, international, usf, tax) == (
+        Decimal("33.27"),
+        Decimal("53.27"),
+        Decimal("0.03"),
+        Decimal("32.77"),
+        Decimal("18.73"),
+    )
+
+    # ACC-3, Oregon (no sales tax), unlimited, exemption certificate: USF/RRF/SLRRF still apply (R-TAX-2).
+    acc3_desk = Decimal("24.95")
+    acc3_total = (
+        acc3_desk
+        + cents(USF_2026_Q2 * SAFE_HARBOR * acc3_desk)
+        + cents(Decimal("0.03") * acc3_desk)
+        + cents(Decimal("0.005") * acc3_desk)
+    )
+
+    published = dict(
+        query(landed_small, "select invoice_id, total from published.invoices where invoice_date = '2026-05-01'")
+    )
+    assert published["INV-202605-ACC-2"] == subtotal + tax == Decimal("277.06")
+    assert published["INV-202605-ACC-3"] == acc3_total == Decimal("31.81")
+    assert query(
+        landed_small,
+        "select due_date, autopay_date from published.invoices where invoice_id = ?",
+        ["INV-202605-ACC-1"],
+    )[0] == (__import__("datetime").date(2026, 5, 16), __import__("datetime").date(2026, 5, 10))
+
+
+def test_rated_calls_follow_increments_and_deck(landed_small):
+    assert close("2026-05", "--no-publish").exit_code == 0
+    calls = {
+        row[0]: row[1:]
+        for row in query(
+            landed_small,
+            "select call_id, call_type, billable_seconds, rate_per_minute, total_cost from marts.fct_rated_calls",
+        )
+    }
+    # R-RATE-3: Brazil mobile 31 s -> 30 s minimum then 6 s steps = 36 s at 0.11/min.
+    assert calls["C4"] == ("international", 36, Decimal("0.110000"), Decimal("0.06600000"))
+    # R-RATE-1: +1 416 is Toronto, international for a US account; R-RATE-2: 125 s -> 180 s.
+    assert calls["C2"] == ("international", 180, Decimal("0.012000"), Decimal("0.03600000"))
+    # R-RATE-4: UK mobile deck row effective from 2026-04-01 (0.085) replaces 0.09.
+    assert calls["C5"][0] == "international" and calls["C5"][2] == Decimal("0.085000")
+    assert calls["C3"][0] == "toll_free_inbound"
+    assert "C6" not in calls  # before ACC-2's billing start (R-START-3)
+
+
+def test_no_publish_stops_at_drafts(landed_small):
+    result = close("2026-05", "--no-publish")
+    assert result.exit_code == 0, result.output
+    assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0
+    assert query(landed_small, "select count(*), min(status) from marts.fct_invoices")[0] == (3, "draft")
+
+
+def test_closing_a_published_month_again_changes_nothing(landed_small):
+    assert close("2026-05").exit_code == 0
+    before = query(landed_small, "select * from published.invoices order by invoice_id")
+    result = close("2026-05")
+    assert result.exit_code == 0, result.output
+    assert query(landed_small, "select * from published.invoices order by invoice_id") == before
+    assert query(landed_small, "select count(*) from published.invoice_lines")[0][0] == 27
+    events = [
+        r[0]
+        for r in query(
+            landed_small,
+            "select event_type from audit.billing_events where event_type like 'publication%' order by event_id",
+        )
+    ]
+    assert events == ["publication", "publication_reproduced"]
+
+
+def test_unknown_plan_fails_the_close_and_publishes_nothing(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    (folder / "accounts" / "late_signup.csv").write_text(
+        (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0] + "\n"
+        "ACC-9,Delta,US,NY,10001,platinum,,2025-01-01,2025-01-01,0,12,,0,false,d@x.example,d@x.example,,"
+        "2025-01-01T00:00:00Z\n"
+    )
+    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
+
+    result = close("2026-05")
+
+    assert result.exit_code == 1
+    assert "close 2026-05 failed, nothing published: account_plan_is_known" in result.stderr
+    assert query(warehouse, "select count(*) from published.invoices")[0][0] == 0
+    assert query(warehouse, "select count(*) from published.invoice_lines")[0][0] == 0
+    failures = query(
+        warehouse,
+        "select invoice_month, details->>'check', details->>'source' from audit.billing_events "
+        "where event_type = 'check_failed'",
+    )
+    assert (__import__("datetime").date(2026, 5, 1), "account_plan_is_known", "dbt") in failures
+
+
+def test_month_without_usf_factor_fails_naming_the_quarter(landed_small):
+    result = close("2026-08")
+    assert result.exit_code == 1
+    assert "No USF contribution factor for 2026-Q3 (invoice month 2026-08)" in result.stderr
+    assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0

@@ -1,0 +1,95 @@
+"""`callbill land`: a file lands once, bad rows are quarantined with reasons, counts reconcile."""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from orchestration.cli import main
+from orchestration.land import land_folder
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_landing_the_same_folder_twice_adds_nothing_the_second_time(warehouse):
+    first = land_folder(FIXTURES / "landing_small")
+    assert first.totals() == (19, 19, 0)
+    second = land_folder(FIXTURES / "landing_small")
+    assert [f.status for f in second.files] == ["already landed"] * 4
+    assert second.totals() == (0, 0, 0)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.cdrs").fetchone()[0] == 8
+        assert con.execute("select count(*) from raw.landed_files").fetchone()[0] == 4
+
+
+def test_same_content_under_another_name_is_not_landed_twice(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    land_folder(folder)
+    shutil.copy(folder / "cdrs" / "c.csv", folder / "cdrs" / "c_resent.csv")
+    report = land_folder(folder)
+    resent = [f for f in report.files if f.path.name == "c_resent.csv"][0]
+    assert resent.status == "already landed"
+    assert resent.message.endswith("cdrs/c.csv")
+
+
+def test_broken_rows_are_quarantined_with_line_and_reason(warehouse):
+    report = land_folder(FIXTURES / "landing_broken")
+    cdrs = [f for f in report.files if f.entity == "cdrs"][0]
+    assert (cdrs.landed, cdrs.accepted, cdrs.quarantined) == (7, 2, 5)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        accepted = con.execute("select call_id, _line from raw.cdrs order by _line").fetchall()
+        quarantined = con.execute(
+            "select line_number, reason, raw_text from raw.quarantine order by line_number"
+        ).fetchall()
+    assert accepted == [("C100", 2), ("C106", 8)]
+    assert [(line, reason) for line, reason, _ in quarantined] == [
+        (3, "direction: sideways is not one of inbound/outbound/internal"),
+        (4, "malformed CSV line: missing columns"),
+        (5, "start_time_utc: 2026-04-31T10:00:00Z is not an ISO 8601 timestamp"),
+        (6, "missing required field call_id"),
+        (
+            7,
+            "destination_number: 555-0100 is not an E.164 number or an extension; duration_sec: negative duration",
+        ),
+    ]
+    assert quarantined[1][2] == "C102,ACC-1,outbound"
+
+
+def test_a_file_missing_a_required_column_lands_nothing_and_says_which(warehouse):
+    report = land_folder(FIXTURES / "landing_broken")
+    payments = [f for f in report.files if f.entity == "payments"][0]
+    assert payments.status == "failed"
+    assert payments.message == "missing column(s) status in header"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.payments").fetchone()[0] == 0
+        assert con.execute("select count(*) from raw.landed_files where entity = 'payments'").fetchone()[0] == 0
+
+
+def test_counts_reconcile_per_file_between_manifest_raw_and_quarantine(warehouse):
+    land_folder(FIXTURES / "landing_small")
+    land_folder(FIXTURES / "landing_broken")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        mismatches = con.execute(
+            """
+            select m.file_path
+            from raw.landed_files as m
+            where m.rows_landed <> m.rows_accepted + m.rows_quarantined
+               or m.rows_quarantined <> (select count(*) from raw.quarantine as q where q.file_path = m.file_path)
+               or (m.entity = 'cdrs'
+                   and m.rows_accepted <> (select count(*) from raw.cdrs as c where c._file = m.file_path))
+            """
+        ).fetchall()
+        events = con.execute("select count(*) from audit.billing_events where event_type = 'file_landed'").fetchone()[0]
+    assert mismatches == []
+    assert events == 5
+
+
+def test_cli_reports_counts_and_exits_1_when_a_file_cannot_land(warehouse):
+    result = CliRunner().invoke(main, ["land", str(FIXTURES / "landing_broken")])
+    assert result.exit_code == 1
+    assert "cdrs/cdrs_broken.csv" in result.output
+    assert "1 file(s) could not be landed: payments_no_status.csv: missing column(s) status in header" in (
+        result.stderr
+    )

@@ -1,0 +1,38 @@
+from datetime import date
+
+import pytest
+
+from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months, parse_invoice_month
+
+
+def test_one_partition_maps_to_its_invoice_date():
+    assert dbt_vars_for_invoice_months("2026-05", "2026-05") == {
+        "invoice_month_start": "2026-05-01",
+        "invoice_month_end": "2026-05-01",
+    }
+
+
+def test_backfill_range_maps_to_first_and_last_invoice_dates():
+    assert dbt_vars_for_invoice_months("2025-11", "2026-02") == {
+        "invoice_month_start": "2025-11-01",
+        "invoice_month_end": "2026-02-01",
+    }
+
+
+def test_reversed_range_is_refused():
+    with pytest.raises(ValueError, match="ends before it starts: 2026-03..2026-01"):
+        dbt_vars_for_invoice_months("2026-03", "2026-01")
+
+
+@pytest.mark.parametrize("bad", ["2026-5-01", "May 2026", "2026-13", ""])
+def test_bad_month_is_refused_with_the_expected_format(bad):
+    with pytest.raises(ValueError, match="invoice month must be YYYY-MM"):
+        parse_invoice_month(bad)
+
+
+def test_partition_keys_are_invoice_months():
+    keys = invoice_months.get_partition_keys_in_range(
+        invoice_months.get_partition_key_range_for_time_window(invoice_months.time_window_for_partition_key("2026-04"))
+    )
+    assert keys == ["2026-04"]
+    assert parse_invoice_month(invoice_months.get_first_partition_key()) == date(2024, 1, 1)
