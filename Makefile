@@ -21,7 +21,7 @@ install: $(VENV)/.installed target/manifest.json
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 # dagster-dbt loads the dbt manifest when the definitions load: parse before anything imports them.
@@ -31,7 +31,6 @@ target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
 
 demo: install
 	rm -rf $(DEMO_DIR) $(WAREHOUSE) $(WAREHOUSE).wal
-	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/callbill --warehouse $(WAREHOUSE) generate $(DEMO_DIR)/landing --accounts 300 \
 		--start-month $(DEMO_START_MONTH) --months 3 --calls-per-account-month 1100 --seed 42
 	$(BIN)/callbill --warehouse $(WAREHOUSE) land $(DEMO_DIR)/landing
@@ -49,6 +48,7 @@ lint: install
 
 ui: install
 	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:

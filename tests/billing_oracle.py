@@ -1,0 +1,248 @@
+"""An independent, plain-Python reading of BILLING_RULES.md, used only to check the warehouse.
+
+It reads the landing CSVs and the seed CSVs directly and computes each invoice's lines with
+Decimal, row by row, without any of the project's SQL. Slow, small data only.
+"""
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SAFE_HARBOR = Decimal("0.649")  # R-USF-1 default interstate share
+BUNDLE_TYPES = {"internal", "local", "long_distance"}
+
+
+def cents(x: Decimal) -> Decimal:
+    return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def rows(folder: Path) -> list[dict[str, str]]:
+    out = []
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(newline="") as fh:
+            out.extend(csv.DictReader(fh))
+    return out
+
+
+def seed(name: str) -> list[dict[str, str]]:
+    with (SEEDS / f"{name}.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def day(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.rstrip("Z"))
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year, month = d.year + month // 12, month % 12 + 1
+    return date(year, month, min(d.day, days_in_month(date(year, month, 1))))
+
+
+def days_in_month(d: date) -> int:
+    return (add_months_first(d, 1) - timedelta(days=1)).day
+
+
+def add_months_first(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    return date(d.year + month // 12, month % 12 + 1, 1)
+
+
+def last_day(d: date) -> date:
+    return add_months_first(d, 1) - timedelta(days=1)
+
+
+def latest(records: list[dict[str, str]], key: str) -> dict[str, dict[str, str]]:
+    current: dict[str, dict[str, str]] = {}
+    for r in records:  # file order breaks ties: later files are newer
+        if r[key] not in current or stamp(r["updated_at"]) >= stamp(current[r[key]]["updated_at"]):
+            current[r[key]] = r
+    return current
+
+
+@dataclass
+class Account:
+    row: dict[str, str]
+    billing_start: date
+    service_end: date | None
+
+
+def account_calendar(row: dict[str, str]) -> Account:
+    # R-START-1
+    billing_start = day(row["billing_start_date"]) or add_months(
+        day(row["service_start_date"]), int(row["free_months"] or 0)
+    )
+    # R-CANCEL-1
+    cancel = day(row["cancel_requested_date"])
+    end = None
+    if cancel:
+        end = last_day(cancel) if (last_day(cancel) - cancel).days >= 10 else last_day(add_months_first(cancel, 1))
+    return Account(row, billing_start, end)
+
+
+def deck_lookup(deck: list[dict[str, str]], digits: str, when: date) -> dict[str, str] | None:
+    best = None
+    for r in deck:
+        if not digits.startswith(r["prefix"]):
+            continue
+        if date.fromisoformat(r["effective_from"]) > when:
+            continue
+        if r["effective_to"] and date.fromisoformat(r["effective_to"]) < when:
+            continue
+        if best is None or len(r["prefix"]) > len(best["prefix"]):
+            best = r
+    return best
+
+
+def billable_seconds(duration: int, initial: int, increment: int) -> int:
+    # R-RATE-2 / R-RATE-3 / REFERENCE_FACTS "Rating conventions"
+    if duration <= 0:
+        return 0
+    if duration <= initial:
+        return initial
+    return initial + -(-(duration - initial) // increment) * increment
+
+
+def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Decimal]:
+    usage_start = add_months_first(invoice_date, -1)
+    service_month_end = last_day(invoice_date)
+    plans = {p["plan_id"]: p for p in seed("plans")}
+    products = {p["product_code"]: p for p in seed("products")}
+    deck = seed("rate_deck")
+    factor = next(
+        Decimal(f["factor"])
+        for f in seed("usf_contribution_factors")
+        if date.fromisoformat(f["quarter_start"]) == date(invoice_date.year, (invoice_date.month - 1) // 3 * 3 + 1, 1)
+    )
+    rrf_rate = next(Decimal(f["rate"]) for f in seed("fee_rates") if f["fee_code"] == "rrf")
+    slrrf = {r["state"]: Decimal(r["slrrf_rate"]) for r in seed("slrrf_rates")}
+    tax = {r["state"]: Decimal(r["tax_rate"]) for r in seed("tax_rates")}
+
+    accounts = {k: account_calendar(v) for k, v in latest(rows(landing / "accounts"), "account_id").items()}
+    billed = {
+        k: a
+        for k, a in accounts.items()
+        if a.billing_start <= invoice_date and (a.service_end is None or a.service_end >= usage_start)
+    }
+    lines: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+
+    # Recurring (R-CAL-2, R-PRORATE-1..3)
+    full: dict[tuple[str, str], int] = defaultdict(int)
+    prorated: dict[tuple[str, str, date], int] = defaultdict(int)
+    for item in latest(rows(landing / "subscription_items"), "item_id").values():
+        account = billed.get(item["account_id"])
+        if account is None or not (account.service_end is None or account.service_end >= service_month_end):
+            continue
+        start = max(day(item["start_date"]), account.billing_start)
+        end = day(item["end_date"])
+        if start <= invoice_date and (end is None or end >= invoice_date):
+            full[(item["account_id"], item["product_code"])] += int(item["quantity"])
+        if usage_start < start < invoice_date and (end is None or end >= start):
+            prorated[(item["account_id"], item["product_code"], start)] += int(item["quantity"])
+    for (account_id, code), qty in full.items():
+        lines[account_id].append((products[code]["line_type"], cents(qty * Decimal(products[code]["monthly_price"]))))
+    for (account_id, code, start), qty in prorated.items():
+        dim = days_in_month(start)
+        days = dim - start.day
+        if days > 0:
+            amount = cents(qty * Decimal(products[code]["monthly_price"]) * days / dim)
+            lines[account_id].append(("prorated_charges", amount))
+
+    # Usage (R-CAL-3, R-RATE-*, R-START-3)
+    seen: set[str] = set()
+    calls = []
+    for call in rows(landing / "cdrs"):
+        if call["call_id"] in seen:  # R-RATE-7
+            continue
+        seen.add(call["call_id"])
+        account = billed.get(call["account_id"])
+        start = stamp(call["start_time_utc"])
+        if account is None or not (usage_start <= start.date() < invoice_date) or start.date() < account.billing_start:
+            continue
+        calls.append((start, call["call_id"], call, account))
+    groups: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    bundle_used: dict[str, Decimal] = defaultdict(Decimal)
+    for start, _, call, account in sorted(calls, key=lambda c: (c[0], c[1])):
+        dest = call["destination_number"]
+        digits = dest[1:] if dest.startswith("+") else None
+        row = deck_lookup(deck, digits, start.date()) if digits and call["direction"] != "internal" else None
+        if call["direction"] == "internal" or digits is None:
+            kind = "internal"
+        elif call["direction"] == "inbound":
+            kind = "toll_free_inbound" if row and row["number_type"] == "toll_free" else "inbound"
+        elif row is None:
+            raise AssertionError(f"no deck row for {dest}")
+        elif row["number_type"] == "premium":
+            kind = "premium"
+        elif row["country_code"] != account.row["billing_country"]:
+            kind = "international"
+        elif dest[:5] == call["source_number"][:5]:
+            kind = "local"
+        else:
+            kind = "long_distance"
+        initial, increment = (int(row["initial_seconds"]), int(row["increment_seconds"])) if row else (60, 60)
+        minutes = Decimal(billable_seconds(int(call["duration_sec"]), initial, increment)) / 60
+        account_id = call["account_id"]
+        if kind in BUNDLE_TYPES:  # R-RATE-5
+            plan = plans[account.row["plan_id"]]
+            pool = Decimal(plan["included_minutes"]) if plan["included_minutes"] else None
+            included = minutes if pool is None else max(Decimal(0), min(minutes, pool - bundle_used[account_id]))
+            bundle_used[account_id] += minutes
+            groups[(account_id, "additional_outbound_minutes", "plan")] += (minutes - included) * Decimal(
+                plan["overage_rate_per_minute"]
+            )
+        elif kind in ("international", "premium", "toll_free_inbound"):
+            line_type = {
+                "international": "international_minutes",
+                "premium": "domestic_premium_minutes",
+                "toll_free_inbound": "toll_free_minutes",
+            }[kind]
+            group = (
+                row["rate_per_minute"] if kind == "toll_free_inbound" else row["destination"] + row["rate_per_minute"]
+            )
+            groups[(account_id, line_type, group)] += minutes * Decimal(row["rate_per_minute"])
+    for (account_id, line_type, _), cost in groups.items():
+        lines[account_id].append((line_type, cents(cost)))
+
+    # Fees and tax (R-USF-1, R-RRF-1, R-SLRRF-1, R-TAX-1/2)
+    usf_types = {
+        "service_fee",
+        "phone_numbers",
+        "prorated_charges",
+        "low_usage_discount",
+        "additional_outbound_minutes",
+        "domestic_premium_minutes",
+        "toll_free_minutes",
+        "international_minutes",
+    }
+    recurring_types = {
+        "service_fee",
+        "phone_numbers",
+        "prorated_charges",
+        "low_usage_discount",
+        "contact_center",
+        "rental_equipment",
+    }
+    totals = {}
+    for account_id, account in billed.items():
+        own = lines[account_id]
+        usf_base = sum((a for t, a in own if t in usf_types), Decimal(0))
+        recurring_base = sum((a for t, a in own if t in recurring_types), Decimal(0))
+        state = account.row["billing_state"]
+        subtotal = (
+            sum((a for _, a in own), Decimal(0))
+            + cents(factor * SAFE_HARBOR * usf_base)
+            + cents(rrf_rate * recurring_base)
+            + cents(slrrf.get(state, Decimal(0)) * recurring_base)
+        )
+        taxed = cents(tax[state] * subtotal) if not account.row["tax_exempt_certificate_id"] else Decimal(0)
+        totals[f"INV-{invoice_date:%Y%m}-{account_id}"] = subtotal + taxed
+    return totals
