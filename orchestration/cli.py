@@ -122,3 +122,31 @@ def close(invoice_month: str, no_publish: bool) -> None:
             click.echo(f"  {error}", err=True)
         fail(f"close {invoice_month} failed, nothing published: " + ", ".join(dict.fromkeys(reasons)))
     click.echo("drafts built, not published (--no-publish)" if no_publish else "published")
+
+
+@main.command()
+def status() -> None:
+    """What has landed, which months are closed / published, and open check failures."""
+    from orchestration.status import warehouse_status
+
+    path = warehouse_path()
+    if not path.exists():
+        fail(f"no warehouse at {path}: run `callbill land IN_DIR` first")
+    report = warehouse_status(path)
+    click.echo(f"warehouse {path}")
+    click.echo("\nlanded files")
+    click.echo(f"  {'entity':<20} {'files':>6} {'accepted':>12} {'quarantined':>12}  last landed (UTC)")
+    for entity, files, accepted, quarantined, last in report["landed"]:
+        click.echo(f"  {entity:<20} {files:>6} {accepted:>12,} {quarantined:>12,}  {last:%Y-%m-%d %H:%M}")
+    click.echo("\ninvoice months")
+    click.echo(
+        f"  {'month':<8} {'drafts':>7} {'draft total':>14} {'published':>10} {'published total':>16}  published at"
+    )
+    for month, drafts, drafted, published, published_total, published_at in report["months"]:
+        click.echo(
+            f"  {month:<8} {drafts:>7,} {drafted or 0:>14,.2f} {published:>10,} {published_total or 0:>16,.2f}  "
+            + (f"{published_at:%Y-%m-%d %H:%M}" if published_at else "not published")
+        )
+    click.echo("\nopen check failures" + ("" if report["failures"] else ": none"))
+    for month, check, source, at in report["failures"]:
+        click.echo(f"  {month}  {check} ({source}, {at:%Y-%m-%d %H:%M})")

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.partitions import parse_invoice_month
-from orchestration.warehouse import actor, connect, warehouse_path
+from orchestration.warehouse import actor, connect, table_exists, warehouse_path
 
 
 @dataclass
@@ -69,12 +69,8 @@ def run_close(invoice_month: str, publish: bool = True) -> CloseOutcome:
 def month_summary(invoice_month: str, warehouse: Path | None = None) -> dict[str, object]:
     invoice_date = parse_invoice_month(invoice_month).isoformat()
     with connect(warehouse) as con:
-        has_marts = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts' "
-            "and table_name = 'fct_invoices'"
-        ).fetchone()[0]
         row = (0, 0, 0, 0, 0)
-        if has_marts:
+        if table_exists(con, "marts", "fct_invoices"):
             row = con.execute(
                 """
                 select

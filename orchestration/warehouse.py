@@ -112,6 +112,13 @@ def connect(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()
+    return bool(found and found[0])
+
+
 def record_event(
     con: duckdb.DuckDBPyConnection,
     event_type: str,

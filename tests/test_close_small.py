@@ -158,3 +158,29 @@ def test_month_without_usf_factor_fails_naming_the_quarter(landed_small):
     assert result.exit_code == 1
     assert "No USF contribution factor for 2026-Q3 (invoice month 2026-08)" in result.stderr
     assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0
+
+
+def test_status_lists_open_failures_until_a_passing_close(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    bad_account = (
+        (folder / "accounts" / "a.csv").read_text().splitlines()[0]
+        + "\n"
+        + ("ACC-9,Delta,US,NY,10001,platinum,,2025-01-01,2025-01-01,0,12,,0,false,d@x.example,,,2025-01-01T00:00:00Z\n")
+    )
+    (folder / "accounts" / "late_signup.csv").write_text(bad_account)
+    CliRunner().invoke(main, ["land", str(folder)])
+    assert close("2026-05").exit_code == 1
+
+    failing = CliRunner().invoke(main, ["status"])
+    assert failing.exit_code == 0
+    assert "2026-05  account_plan_is_known (dbt" in failing.output
+
+    # The plan is corrected by a newer version of the account row; the next close passes and publishes.
+    fixed = bad_account.replace("platinum", "basic").replace("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
+    (folder / "accounts" / "late_signup_fixed.csv").write_text(fixed)
+    CliRunner().invoke(main, ["land", str(folder)])
+    assert close("2026-05").exit_code == 0
+    passing = CliRunner().invoke(main, ["status"]).output
+    assert "open check failures: none" in passing
+    assert "2026-05        4" in passing

@@ -72,13 +72,25 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) 
     key_range = context.partition_key_range
     dbt_vars = dbt_vars_for_invoice_months(key_range.start, key_range.end)
     context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
+    with connect() as con:
+        record_event(
+            con,
+            "close_started",
+            {"run_id": context.run_id, "months": f"{key_range.start}..{key_range.end}"},
+            dbt_vars["invoice_month_start"],
+        )
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
     yield from invocation.stream()
     failures = failed_dbt_nodes(invocation.get_artifact("run_results.json"))
     if failures:
         with connect() as con:
             for failure in failures:
-                record_event(con, "check_failed", {"source": "dbt", **failure}, dbt_vars["invoice_month_start"])
+                record_event(
+                    con,
+                    "check_failed",
+                    {"source": "dbt", "run_id": context.run_id, **failure},
+                    dbt_vars["invoice_month_start"],
+                )
         names = "; ".join(f"{f['check']}: {f['message']}" if f["kind"] != "test" else f["check"] for f in failures)
         raise dg.Failure(
             description=f"dbt build failed for {key_range.start}..{key_range.end}: {names}",

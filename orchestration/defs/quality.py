@@ -117,6 +117,7 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
                         "check_failed",
                         {
                             "source": "great_expectations",
+                            "run_id": context.run_id,
                             "suite": suite.name,
                             "check": failure["check"],
                             "failing_rows": failure["failing_rows"],

@@ -1,0 +1,50 @@
+"""`callbill status`: what has landed, which months are drafted / published, open check failures."""
+
+from pathlib import Path
+
+from orchestration.warehouse import connect, table_exists
+
+
+def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
+    with connect(warehouse) as con:
+        landed = con.execute(
+            """
+            select entity, count(*), sum(rows_accepted), sum(rows_quarantined), max(landed_at)
+            from raw.landed_files group by entity order by entity
+            """
+        ).fetchall()
+        drafts_sql = (
+            "select invoice_date, count(*) as drafts, sum(total) as drafted_total from marts.fct_invoices group by 1"
+            if table_exists(con, "marts", "fct_invoices")
+            else "select null::date as invoice_date, 0 as drafts, 0 as drafted_total where false"
+        )
+        months = con.execute(
+            f"""
+            with drafts as ({drafts_sql}),
+            published as (
+                select invoice_date, count(*) as published, sum(total) as published_total,
+                    max(published_at) as published_at
+                from published.invoices group by 1
+            )
+            select strftime(invoice_date, '%Y-%m'), coalesce(drafts, 0), drafted_total,
+                coalesce(published, 0), published_total, published_at
+            from drafts full outer join published using (invoice_date)
+            order by invoice_date
+            """
+        ).fetchall()
+        # Failures of the latest close run of each month (a later passing run clears them).
+        failures = con.execute(
+            """
+            with latest_run as (
+                select invoice_month, arg_max(details->>'run_id', event_id) as run_id
+                from audit.billing_events where event_type = 'close_started' group by invoice_month
+            )
+            select strftime(e.invoice_month, '%Y-%m'), e.details->>'check', e.details->>'source', e.event_at
+            from audit.billing_events as e
+            join latest_run
+                on e.invoice_month = latest_run.invoice_month and e.details->>'run_id' = latest_run.run_id
+            where e.event_type = 'check_failed'
+            order by e.invoice_month, e.event_id
+            """
+        ).fetchall()
+    return {"landed": landed, "months": months, "failures": failures}
