@@ -121,7 +121,22 @@ def close(invoice_month: str, no_publish: bool) -> None:
         for error in outcome.errors:
             click.echo(f"  {error}", err=True)
         fail(f"close {invoice_month} failed, nothing published: " + ", ".join(dict.fromkeys(reasons)))
-    click.echo("drafts built, not published (--no-publish)" if no_publish else "published")
+    click.echo("drafts built, not published (--no-publish)" if no_publish else outcome.publication)
+
+
+@main.command()
+@click.argument("account_id")
+@click.argument("invoice_month")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
+def calls(account_id: str, invoice_month: str, out: Path) -> None:
+    """Write the call detail billed on ACCOUNT_ID's invoice of INVOICE_MONTH (YYYY-MM) as CSV (R-RATE-6)."""
+    from orchestration.call_detail import InvoiceNotFound, write_call_detail
+
+    try:
+        count = write_call_detail(account_id, invoice_month, out)
+    except (InvoiceNotFound, ValueError) as exc:
+        fail(str(exc))
+    click.echo(f"wrote {count:,} billed calls to {out}")
 
 
 @main.command()

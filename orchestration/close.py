@@ -20,6 +20,7 @@ class CloseOutcome:
     failed_checks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
+    publication: str = ""
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -52,6 +53,10 @@ def run_close(invoice_month: str, publish: bool = True) -> CloseOutcome:
             run_config={"loggers": {"close_progress": {}}},
         )
     outcome = CloseOutcome(invoice_month, result.success, publish and result.success)
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == dg.AssetKey("publish_invoices"):
+            months = event.materialization.metadata["months"].value
+            outcome.publication = str(months.get(invoice_month, {}).get("status", ""))
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             outcome.failed_checks.append(evaluation.check_name)

@@ -66,6 +66,29 @@ create table if not exists published.invoices (
     published_at timestamp not null
 );
 
+create table if not exists published.rated_calls (
+    call_id varchar not null primary key,
+    account_id varchar not null,
+    invoice_id varchar not null,
+    invoice_date date not null,
+    call_type varchar,
+    source_number varchar,
+    destination_number varchar,
+    destination varchar,
+    start_time_utc timestamp,
+    end_time_utc timestamp,
+    duration_sec bigint,
+    billable_seconds bigint,
+    billable_minutes decimal(18, 4),
+    included_minutes_used decimal(18, 4),
+    overage_minutes decimal(18, 4),
+    rate_per_minute decimal(18, 6),
+    total_cost decimal(18, 8),
+    line_type varchar,
+    is_late boolean,
+    invoice_line_id varchar
+);
+
 create table if not exists published.invoice_lines (
     invoice_line_id varchar not null primary key,
     invoice_id varchar not null,

@@ -184,3 +184,19 @@ def test_status_lists_open_failures_until_a_passing_close(warehouse, tmp_path):
     passing = CliRunner().invoke(main, ["status"]).output
     assert "open check failures: none" in passing
     assert "2026-05        4" in passing
+
+
+def test_published_tables_have_the_columns_of_their_marts(landed_small):
+    assert close("2026-05", "--no-publish").exit_code == 0
+    pairs = {"invoices": "fct_invoices", "invoice_lines": "fct_invoice_lines", "rated_calls": "fct_rated_calls"}
+    for published, mart in pairs.items():
+        columns = query(
+            landed_small,
+            "select table_schema, column_name, data_type from information_schema.columns "
+            "where (table_schema, table_name) in (('published', ?), ('marts', ?)) order by ordinal_position",
+            [published, mart],
+        )
+        published_cols = {(c, t) for s, c, t in columns if s == "published"}
+        mart_cols = {(c, t) for s, c, t in columns if s == "marts"}
+        # Every published column exists in the mart with the same type (marts may carry more).
+        assert published_cols <= mart_cols, (published, published_cols - mart_cols)

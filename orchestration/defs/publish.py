@@ -13,6 +13,11 @@ LINE_COLUMNS = (
     "invoice_line_id, invoice_id, account_id, invoice_date, line_type, product_code, description, "
     "quantity, unit_price, amount, service_period_start, service_period_end"
 )
+CALL_COLUMNS = (
+    "call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination, "
+    "start_time_utc, end_time_utc, duration_sec, billable_seconds, billable_minutes, included_minutes_used, "
+    "overage_minutes, rate_per_minute, total_cost, line_type, is_late, invoice_line_id"
+)
 DRAFT_ASSETS = [
     get_asset_key_for_model([callbill_dbt_models], model)
     for model in ("fct_invoices", "fct_invoice_lines", "fct_rated_calls")
@@ -81,6 +86,11 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
         con.execute(
             f"insert into published.invoice_lines select {LINE_COLUMNS} "
             "from marts.fct_invoice_lines where invoice_date = ? order by invoice_id, invoice_line_id",
+            [invoice_date],
+        )
+        con.execute(
+            f"insert into published.rated_calls select {CALL_COLUMNS} "
+            "from marts.fct_rated_calls where invoice_date = ? order by call_id",
             [invoice_date],
         )
         con.execute(

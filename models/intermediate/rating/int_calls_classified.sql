@@ -1,11 +1,51 @@
--- Calls of the usage months being billed (R-CAL-3), classified (R-RATE-1) by the longest matching
+-- Calls billed on the invoices being built, classified (R-RATE-1) by the longest matching
 -- prefix of the rate deck in force at the call's start (R-RATE-4), with billable seconds
 -- from that row's initial/increment (R-RATE-2, R-RATE-3). Calls before billing start are not
 -- rated (R-START-2, R-START-3).
+-- Each call goes on the invoice of the month after it started (R-CAL-3); if that invoice is
+-- already published without it, on the account's next unpublished invoice (R-LATE-1); a call
+-- already published stays on the invoice it was published on (R-INV-2).
 with
 
-calls as (
+landed_calls as (
     select * from {{ ref('stg_landing__cdrs') }}
+),
+
+published_invoices as (
+    select * from {{ source('published', 'invoices') }}
+),
+
+published_calls as (
+    select call_id, invoice_date from {{ source('published', 'rated_calls') }}
+),
+
+last_published as (
+    select account_id, max(invoice_date) as invoice_date
+    from published_invoices
+    group by account_id
+),
+
+calls as (
+    select
+        landed_calls.*,
+        coalesce(
+            published_calls.invoice_date,
+            case
+                when natural_invoice.invoice_id is null
+                    then cast(date_trunc('month', landed_calls.start_time_utc) + interval 1 month as date)
+                else cast(last_published.invoice_date + interval 1 month as date)
+            end
+        ) as billed_invoice_date,
+        published_calls.call_id is null and natural_invoice.invoice_id is not null as is_late
+    from landed_calls
+    left join published_calls
+        on landed_calls.call_id = published_calls.call_id
+    left join published_invoices as natural_invoice
+        on landed_calls.account_id = natural_invoice.account_id
+        and natural_invoice.invoice_date
+        = cast(date_trunc('month', landed_calls.start_time_utc) + interval 1 month as date)
+    left join last_published
+        on landed_calls.account_id = last_published.account_id
 ),
 
 account_invoices as (
@@ -30,8 +70,7 @@ billed_calls as (
     from calls
     inner join account_invoices
         on calls.account_id = account_invoices.account_id
-        and calls.start_time_utc >= account_invoices.usage_month_start
-        and calls.start_time_utc < account_invoices.invoice_date
+        and calls.billed_invoice_date = account_invoices.invoice_date
         and calls.start_time_utc >= account_invoices.billing_start_date
 ),
 

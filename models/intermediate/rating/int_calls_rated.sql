@@ -68,6 +68,7 @@ final as (
         start_time_utc,
         end_time_utc,
         duration_sec,
+        is_late,
         billable_seconds,
         billable_minutes,
         cast(included_minutes_used as decimal(18, 4)) as included_minutes_used,

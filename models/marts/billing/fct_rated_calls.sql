@@ -33,6 +33,7 @@ final as (
         rate_per_minute,
         total_cost,
         line_type,
+        is_late,
         case when line_type is not null then {{ invoice_line_id('invoice_id', 'line_type', 'line_group') }} end
             as invoice_line_id
     from calls
