@@ -4,6 +4,7 @@ with lines as (
         invoice_id,
         sum(amount) as line_sum,
         sum(amount) filter (where line_type = 'usf') as usf,
+        coalesce(sum(amount) filter (where line_type = 'adjustment'), 0) as adjustments,
         sum(amount) filter (where line_type in (
             'service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount',
             'additional_outbound_minutes', 'domestic_premium_minutes', 'toll_free_minutes', 'international_minutes'
@@ -20,6 +21,7 @@ select
     cast(invoices.total * 100 as bigint) as total_cents,
     cast(coalesce(lines.line_sum, 0) * 100 as bigint) as line_sum_cents,
     cast((invoices.subtotal + invoices.tax_total) * 100 as bigint) as subtotal_plus_tax_cents,
+    cast((invoices.total - coalesce(lines.adjustments, 0)) * 100 as bigint) as total_before_adjustments_cents,
     cast(coalesce(lines.usf, 0) * 100 as bigint) as usf_cents,
     cast(round(months.usf_factor * $usf_interstate_share * coalesce(lines.usf_base, 0), 2) * 100 as bigint)
         as usf_cap_cents

@@ -20,6 +20,7 @@ from orchestration.warehouse import connect, record_event, utc_now
 E164_OR_EXTENSION = r"^(\+[1-9][0-9]{1,14}|[0-9]{2,6})$"
 MONEY = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 RATE = r"^[0-9]+(\.[0-9]{1,6})?$"
+DISPUTE_WINDOW_DAYS = 15
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,19 @@ def _entity_rules(entity: str) -> list[str]:
     if entity == "cdrs":
         return [
             "case when try_cast(duration_sec as bigint) < 0 then 'duration_sec: negative duration' end",
+        ]
+    if entity == "adjustments":
+        # R-CAL-6: an invoice can be disputed only within 15 days of its invoice date.
+        disputed_date = "(select p.invoice_date from published.invoices as p where p.invoice_id = disputed_invoice_id)"
+        return [
+            f"""case
+                when disputed_invoice_id is null then null
+                when {disputed_date} is null
+                    then 'disputed_invoice_id: ' || disputed_invoice_id || ' is not a published invoice'
+                when try_cast(approved_at as timestamp) > {disputed_date} + interval {DISPUTE_WINDOW_DAYS} day
+                    then 'dispute of ' || disputed_invoice_id || ' dated ' || strftime({disputed_date}, '%Y-%m-%d')
+                        || ' is outside the {DISPUTE_WINDOW_DAYS}-day dispute window (R-CAL-6)'
+            end""",
         ]
     return []
 

@@ -88,18 +88,15 @@ def account_calendar(row: dict[str, str]) -> Account:
     return Account(row, billing_start, end)
 
 
-def deck_lookup(deck: list[dict[str, str]], digits: str, when: date) -> dict[str, str] | None:
-    best = None
-    for r in deck:
-        if not digits.startswith(r["prefix"]):
-            continue
-        if date.fromisoformat(r["effective_from"]) > when:
-            continue
-        if r["effective_to"] and date.fromisoformat(r["effective_to"]) < when:
-            continue
-        if best is None or len(r["prefix"]) > len(best["prefix"]):
-            best = r
-    return best
+def deck_lookup(deck: dict[str, list[dict[str, str]]], digits: str, when: date) -> dict[str, str] | None:
+    """Longest prefix in force on the day (R-RATE-4)."""
+    for length in range(min(len(digits), 15), 0, -1):
+        for r in deck.get(digits[:length], []):
+            if date.fromisoformat(r["effective_from"]) <= when and (
+                not r["effective_to"] or date.fromisoformat(r["effective_to"]) >= when
+            ):
+                return r
+    return None
 
 
 def billable_seconds(duration: int, initial: int, increment: int) -> int:
@@ -116,7 +113,9 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
     service_month_end = last_day(invoice_date)
     plans = {p["plan_id"]: p for p in seed("plans")}
     products = {p["product_code"]: p for p in seed("products")}
-    deck = seed("rate_deck")
+    deck: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in seed("rate_deck"):
+        deck[r["prefix"]].append(r)
     factor = next(
         Decimal(f["factor"])
         for f in seed("usf_contribution_factors")
@@ -137,7 +136,9 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
     # Recurring (R-CAL-2, R-PRORATE-1..3)
     full: dict[tuple[str, str], int] = defaultdict(int)
     prorated: dict[tuple[str, str, date], int] = defaultdict(int)
-    for item in latest(rows(landing / "subscription_items"), "item_id").values():
+    full_items: dict[str, list[dict[str, str]]] = defaultdict(list)
+    items = latest(rows(landing / "subscription_items"), "item_id")
+    for item in items.values():
         account = billed.get(item["account_id"])
         if account is None or not (account.service_end is None or account.service_end >= service_month_end):
             continue
@@ -145,6 +146,7 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
         end = day(item["end_date"])
         if start <= invoice_date and (end is None or end >= invoice_date):
             full[(item["account_id"], item["product_code"])] += int(item["quantity"])
+            full_items[item["account_id"]].append(item)
         if usage_start < start < invoice_date and (end is None or end >= start):
             prorated[(item["account_id"], item["product_code"], start)] += int(item["quantity"])
     for (account_id, code), qty in full.items():
@@ -155,6 +157,66 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
         if days > 0:
             amount = cents(qty * Decimal(products[code]["monthly_price"]) * days / dim)
             lines[account_id].append(("prorated_charges", amount))
+
+    # Low-usage devices (R-LOWUSE-1)
+    for account_id, billed_items in full_items.items():
+        phones = sum(int(i["quantity"]) for i in billed_items if i["product_code"] == "PHONE_DESK")
+        if phones < 20:
+            continue
+        allowance = int(billed[account_id].row["low_usage_allowance"] or 0)
+        declared = sorted(
+            (i for i in billed_items if i["low_usage"] == "true" and products[i["product_code"]]["low_usage_price"]),
+            key=lambda i: i["item_id"],
+        )[:allowance]
+        discounts: dict[str, int] = defaultdict(int)
+        for i in declared:
+            discounts[i["product_code"]] += int(i["quantity"])
+        for code, qty in discounts.items():
+            unit = Decimal(products[code]["low_usage_price"]) - Decimal(products[code]["monthly_price"])
+            lines[account_id].append(("low_usage_discount", cents(qty * unit)))
+
+    # Change fees (R-FEE-1)
+    fee = next(Decimal(f["amount"]) for f in seed("fee_rates") if f["fee_code"] == "change_fee")
+    changes: dict[tuple[str, str], int] = defaultdict(int)
+    for change in {c["change_id"]: c for c in rows(landing / "account_changes")}.values():
+        if change["account_id"] in billed and usage_start <= stamp(change["changed_at"]).date() < invoice_date:
+            changes[(change["account_id"], change["change_type"])] += 1
+    for (account_id, _), count in changes.items():
+        lines[account_id].append(("one_time_fee", cents(count * fee)))
+
+    # Early termination (R-CANCEL-1): remaining whole months x monthly recurring charge, on the final invoice
+    for account_id, account in billed.items():
+        end = account.service_end
+        if end is None or not (usage_start <= end < invoice_date):
+            continue
+        contract_end = add_months(account.billing_start, int(account.row["contract_term_months"] or 0))
+        after = end + timedelta(days=1)
+        remaining = (contract_end.year - after.year) * 12 + contract_end.month - after.month
+        if contract_end <= after or remaining <= 0:
+            continue
+        mrc = sum(
+            (
+                int(i["quantity"]) * Decimal(products[i["product_code"]]["monthly_price"])
+                for i in items.values()
+                if i["account_id"] == account_id
+                and day(i["start_date"]) <= end
+                and (not i["end_date"] or day(i["end_date"]) >= end)
+                and products[i["product_code"]]["line_type"]
+                in ("service_fee", "phone_numbers", "contact_center", "rental_equipment")
+            ),
+            Decimal(0),
+        )
+        lines[account_id].append(("one_time_fee", cents(remaining * mrc)))
+
+    # Adjustments (R-CAL-6): on the invoice after approval; disputes of unpublished invoices are quarantined
+    for adjustment in {a["adjustment_id"]: a for a in rows(landing / "adjustments")}.values():
+        approved = stamp(adjustment["approved_at"]).date()
+        if (
+            adjustment["account_id"] in billed
+            and not adjustment["disputed_invoice_id"]
+            and add_months_first(approved, 1) == invoice_date
+        ):
+            lines[adjustment["account_id"]].append(("adjustment", Decimal(adjustment["amount"])))
 
     # Usage (R-CAL-3, R-RATE-*, R-START-3)
     seen: set[str] = set()

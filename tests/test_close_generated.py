@@ -17,7 +17,7 @@ from orchestration.generate import generate_landing
 @pytest.fixture
 def generated_may(warehouse, tmp_path):
     landing = tmp_path / "landing"
-    generate_landing(landing, accounts=30, start_month="2026-02", months=3, calls_per_account_month=80, seed=7)
+    generate_landing(landing, accounts=30, start_month="2026-02", months=3, calls_per_account_month=400, seed=7)
     assert CliRunner().invoke(main, ["land", str(landing)]).exit_code == 0
     return landing
 
@@ -30,8 +30,29 @@ def test_published_invoices_match_the_rules_to_the_cent(generated_may, warehouse
     with duckdb.connect(str(warehouse), read_only=True) as con:
         published = dict(con.execute("select invoice_id, total from published.invoices").fetchall())
         lines_total = con.execute("select sum(amount) from published.invoice_lines").fetchone()[0]
+        line_types = {r[0] for r in con.execute("select distinct line_type from published.invoice_lines").fetchall()}
 
     assert len(expected) >= 25
+    # The month exercises every rule the oracle re-derives.
+    assert line_types >= {
+        "service_fee",
+        "phone_numbers",
+        "prorated_charges",
+        "contact_center",
+        "rental_equipment",
+        "low_usage_discount",
+        "one_time_fee",
+        "adjustment",
+        "included_minutes",
+        "additional_outbound_minutes",
+        "international_minutes",
+        "toll_free_minutes",
+        "domestic_premium_minutes",
+        "usf",
+        "rrf",
+        "slrrf",
+        "tax",
+    }
     assert published == expected
     assert lines_total == sum(expected.values(), Decimal(0))
     assert outcome.summary["published_invoices"] == len(expected)

@@ -48,16 +48,17 @@ def failed_dbt_nodes(run_results: Mapping[str, Any]) -> list[dict[str, str]]:
                     "check": unique_id.split(".")[2],
                     "kind": unique_id.split(".")[0],
                     "status": result["status"],
-                    "message": last_line(result.get("message") or ""),
+                    "message": error_reason(result.get("message") or ""),
                 }
             )
     return failures
 
 
-def last_line(message: str) -> str:
-    """dbt wraps database errors in context lines; the last non-empty line is the reason."""
+def error_reason(message: str) -> str:
+    """dbt wraps a database error in context lines (model, SQL excerpt): keep the error's own line."""
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    errors = [line for line in lines if "Error:" in line]
+    return errors[0] if errors else (lines[-1] if lines else "")
 
 
 @dbt_assets(
@@ -80,7 +81,13 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) 
             dbt_vars["invoice_month_start"],
         )
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
-    yield from invocation.stream()
+    try:
+        yield from invocation.stream()
+    finally:
+        # If the step stops early, dbt must not keep the warehouse file locked.
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+            invocation.process.wait(timeout=60)
     failures = failed_dbt_nodes(invocation.get_artifact("run_results.json"))
     if failures:
         with connect() as con:

@@ -51,6 +51,10 @@ final as (
         calendar.service_start_date,
         calendar.billing_start_date,
         calendar.service_end_date,
+        calendar.low_usage_allowance,
+        calendar.contract_term_months,
+        cast(calendar.billing_start_date + to_months(coalesce(calendar.contract_term_months, 0)) as date)
+            as contract_end_date,
         -- In advance (R-CAL-2): recurring charges while service runs through the invoice month.
         (calendar.service_end_date is null or calendar.service_end_date >= invoice_months.service_month_end)
             as bills_recurring

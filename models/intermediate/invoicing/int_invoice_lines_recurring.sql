@@ -29,6 +29,9 @@ item_months as (
         products.line_type,
         products.description as product_description,
         products.monthly_price,
+        products.low_usage_price,
+        items.is_low_usage,
+        account_invoices.low_usage_allowance,
         greatest(items.start_date, account_invoices.billing_start_date) as charge_start_date,
         items.end_date
     from account_invoices
@@ -37,6 +40,13 @@ item_months as (
     inner join products
         on items.product_code = products.product_code
     where account_invoices.bills_recurring
+),
+
+full_month_items as (
+    select *
+    from item_months
+    where charge_start_date <= invoice_date
+        and (end_date is null or end_date >= invoice_date)
 ),
 
 full_months as (
@@ -51,9 +61,42 @@ full_months as (
         invoice_date as service_period_start,
         service_month_end as service_period_end,
         sum(quantity) as quantity
-    from item_months
-    where charge_start_date <= invoice_date
-        and (end_date is null or end_date >= invoice_date)
+    from full_month_items
+    group by all
+),
+
+-- R-LOWUSE-1: only accounts with at least 20 phones may declare low-usage devices; at most
+-- their allowance is honoured, lowest item ids first; the rest bill at full price.
+phones as (
+    select invoice_id, sum(quantity) as phones
+    from full_month_items
+    where product_code = '{{ var("low_usage_phone_product", "PHONE_DESK") }}'
+    group by invoice_id
+),
+
+low_usage_honoured as (
+    select full_month_items.*
+    from full_month_items
+    inner join phones
+        on full_month_items.invoice_id = phones.invoice_id
+    where full_month_items.is_low_usage
+        and full_month_items.low_usage_price is not null
+        and phones.phones >= {{ var("low_usage_min_phones", 20) }}
+    qualify row_number() over (partition by full_month_items.invoice_id order by full_month_items.item_id)
+        <= full_month_items.low_usage_allowance
+),
+
+low_usage as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        service_month_end,
+        product_code,
+        product_description,
+        low_usage_price - monthly_price as unit_discount,
+        sum(quantity) as quantity
+    from low_usage_honoured
     group by all
 ),
 
@@ -121,6 +164,24 @@ final as (
         service_period_end,
         product_code || '|' || cast(service_period_start as varchar) as line_group
     from prorated
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        'low_usage_discount' as line_type,
+        product_code,
+        'Low-usage discount: ' || product_description || ' × ' || cast(quantity as varchar) || ', '
+            || {{ month_label('invoice_date') }} as description,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(unit_discount as decimal(18, 6)) as unit_price,
+        {{ to_cents('quantity * unit_discount') }} as amount,
+        invoice_date as service_period_start,
+        service_month_end as service_period_end,
+        product_code || '|low_usage' as line_group
+    from low_usage
 )
 
 select * from final

@@ -8,6 +8,10 @@ taxable_lines as (
     select * from {{ ref('int_invoice_lines_usage') }}
     union all
     select * from {{ ref('int_invoice_lines_regulatory') }}
+    union all
+    select * from {{ ref('int_invoice_lines_one_time') }}
+    union all
+    select * from {{ ref('int_invoice_lines_adjustments') }}
 ),
 
 account_invoices as (

@@ -16,6 +16,10 @@ lines as (
     union all
     select * from {{ ref('int_invoice_lines_regulatory') }}
     union all
+    select * from {{ ref('int_invoice_lines_one_time') }}
+    union all
+    select * from {{ ref('int_invoice_lines_adjustments') }}
+    union all
     select * from {{ ref('int_invoice_lines_tax') }}
 ),
 
