@@ -140,6 +140,21 @@ def calls(account_id: str, invoice_month: str, out: Path) -> None:
 
 
 @main.command()
+@click.argument("account_id")
+@click.argument("invoice_month")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="PDF file to write.")
+def statement(account_id: str, invoice_month: str, out: Path) -> None:
+    """Render ACCOUNT_ID's published invoice of INVOICE_MONTH (YYYY-MM) as a PDF statement (R-INV-4)."""
+    from orchestration.statement import StatementError, load_statement, render
+
+    try:
+        render(load_statement(account_id, invoice_month), out)
+    except (StatementError, ValueError) as exc:
+        fail(str(exc))
+    click.echo(f"wrote {out}")
+
+
+@main.command()
 def status() -> None:
     """What has landed, which months are closed / published, and open check failures."""
     from orchestration.status import warehouse_status

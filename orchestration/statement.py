@@ -1,0 +1,188 @@
+"""`callbill statement`: a published invoice as a PDF statement (R-INV-4)."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+
+from orchestration.defs.partitions import parse_invoice_month
+from orchestration.warehouse import connect, table_exists
+
+# Statement sections in the order a customer reads them.
+SECTIONS = (
+    (
+        "Recurring charges",
+        (
+            "service_fee",
+            "phone_numbers",
+            "contact_center",
+            "rental_equipment",
+            "prorated_charges",
+            "low_usage_discount",
+        ),
+    ),
+    (
+        "Usage",
+        (
+            "included_minutes",
+            "additional_outbound_minutes",
+            "domestic_premium_minutes",
+            "toll_free_minutes",
+            "international_minutes",
+        ),
+    ),
+    ("One-time fees", ("one_time_fee",)),
+    ("Regulatory fees", ("usf", "rrf", "slrrf")),
+    ("Adjustments", ("adjustment",)),
+    ("Taxes", ("tax",)),
+)
+
+
+class StatementError(Exception):
+    pass
+
+
+@dataclass
+class Statement:
+    invoice_id: str
+    account_id: str
+    account_name: str
+    billing_state: str
+    billing_postal_code: str
+    invoice_date: date
+    due_date: date
+    autopay_date: date | None
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    tax_exempt_certificate_id: str | None
+    lines: list[tuple[str, str, Decimal, Decimal | None, Decimal]]  # line_type, description, qty, unit, amount
+    remittance: dict[str, str]
+
+
+def load_statement(account_id: str, invoice_month: str, warehouse: Path | None = None) -> Statement:
+    invoice_date = parse_invoice_month(invoice_month).isoformat()
+    with connect(warehouse) as con:
+        invoice = con.execute(
+            "select invoice_id, due_date, autopay_date, subtotal, tax_total, total from published.invoices "
+            "where account_id = ? and invoice_date = ?",
+            [account_id, invoice_date],
+        ).fetchone()
+        if not invoice:
+            raise StatementError(f"no published invoice for account {account_id} dated {invoice_date}")
+        lines = con.execute(
+            "select line_type, description, quantity, unit_price, amount from published.invoice_lines "
+            "where invoice_id = ? order by line_type, description",
+            [invoice[0]],
+        ).fetchall()
+        account = con.execute(
+            "select account_name, billing_state, billing_postal_code, tax_exempt_certificate_id "
+            "from staging.stg_landing__accounts where account_id = ?",
+            [account_id],
+        ).fetchone() or ("", "", "", None)
+        remittance = (
+            dict(con.execute("select setting, value from reference.remittance").fetchall())
+            if table_exists(con, "reference", "remittance")
+            else {}
+        )
+    return Statement(
+        invoice_id=invoice[0],
+        account_id=account_id,
+        account_name=account[0] or account_id,
+        billing_state=account[1] or "",
+        billing_postal_code=account[2] or "",
+        invoice_date=date.fromisoformat(invoice_date),
+        due_date=invoice[1],
+        autopay_date=invoice[2],
+        subtotal=invoice[3],
+        tax_total=invoice[4],
+        total=invoice[5],
+        tax_exempt_certificate_id=account[3],
+        lines=lines,
+        remittance=remittance,
+    )
+
+
+def latin1(text: str) -> str:
+    """The PDF core fonts speak Latin-1; anything else is shown as '?'."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def render(statement: Statement, out: Path) -> None:
+    pdf = FPDF(format="Letter")
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.add_page()
+    provider = statement.remittance.get("provider_name", "Your phone service provider")
+
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 9, latin1(provider), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.cell(0, 6, f"Invoice {statement.invoice_id}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    facts = [
+        ("Account", f"{statement.account_id}  {statement.account_name}"),
+        ("Billing address", f"{statement.billing_state} {statement.billing_postal_code}".strip()),
+        ("Invoice date", statement.invoice_date.isoformat()),
+        ("Due date", statement.due_date.isoformat()),
+    ]
+    if statement.autopay_date:
+        facts.append(("Autopay charge on", statement.autopay_date.isoformat()))
+    if statement.tax_exempt_certificate_id:
+        facts.append(("Tax exemption certificate", statement.tax_exempt_certificate_id))
+    for label, value in facts:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(48, 6, latin1(label))
+        pdf.set_font("Helvetica", "", 10)
+        pdf.cell(0, 6, latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+    by_type: dict[str, list] = {}
+    for line in statement.lines:
+        by_type.setdefault(line[0], []).append(line)
+    for title, line_types in SECTIONS:
+        section = [line for t in line_types for line in by_type.get(t, [])]
+        if not section:
+            continue
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 9)
+        for _, description, quantity, unit_price, amount in section:
+            pdf.cell(112, 5, latin1(description)[:80])
+            pdf.cell(22, 5, f"{quantity.normalize():f}", align="R")
+            pdf.cell(26, 5, "" if unit_price is None else f"{unit_price.normalize():f}", align="R")
+            pdf.cell(0, 5, money(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+
+    pdf.set_font("Helvetica", "B", 10)
+    for label, value in (("Subtotal", statement.subtotal), ("Taxes", statement.tax_total)):
+        pdf.cell(160, 6, label, align="R")
+        pdf.cell(0, 6, money(value), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(160, 8, "Total due (USD)", align="R")
+    pdf.cell(0, 8, money(statement.total), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+
+    r = statement.remittance
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 7, "How to pay", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    instructions = [
+        "Card (Visa, Mastercard, American Express, Discover) or ACH online: "
+        f"{r.get('portal_url', 'the billing portal')}.",
+        "ACH needs the account holder's name, the account number and the routing number.",
+        f"Checks in USD, payable to {r.get('lockbox_payee', provider)}, "
+        f"{r.get('lockbox_address', '')}, {r.get('lockbox_city', '')}; write {statement.invoice_id} on the check.",
+        f"Payment is due within 15 days of the invoice date, by {statement.due_date.isoformat()}.",
+    ]
+    if statement.autopay_date:
+        instructions.append(f"Autopay is on: the open amount is charged on {statement.autopay_date.isoformat()}.")
+    for text in instructions:
+        pdf.multi_cell(0, 5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(out))
