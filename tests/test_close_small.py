@@ -200,3 +200,20 @@ def test_published_tables_have_the_columns_of_their_marts(landed_small):
         mart_cols = {(c, t) for s, c, t in columns if s == "marts"}
         # Every published column exists in the mart with the same type (marts may carry more).
         assert published_cols <= mart_cols, (published, published_cols - mart_cols)
+
+
+def test_a_call_to_a_destination_without_a_rate_blocks_the_close(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    (folder / "cdrs" / "unknown_destination.csv").write_text(
+        "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec\n"
+        "C990,ACC-1,outbound,+15125550100,+99912345678,2026-04-21T10:00:00Z,,60\n"
+    )
+    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
+    result = close("2026-05")
+    assert result.exit_code == 1
+    assert "every_call_has_a_rate" in result.stderr
+    assert query(warehouse, "select call_type, total_cost from marts.fct_rated_calls where call_id = 'C990'") == [
+        ("unrated", Decimal("0E-8"))
+    ]
+    assert query(warehouse, "select count(*) from published.invoices")[0][0] == 0

@@ -1,0 +1,67 @@
+-- R-INV-3, in the style of billing packages' cross-layer integrity tests: every usage line of the
+-- months being built equals, to the cent and the minute, the rated calls that point at it; the
+-- bundle lines equal the minutes drawn from and beyond the plan. Failing rows are lines.
+with
+
+calls as (
+    select * from {{ ref('fct_rated_calls') }}
+    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+),
+
+lines as (
+    select * from {{ ref('fct_invoice_lines') }}
+    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+        and line_type in (
+            'included_minutes', 'additional_outbound_minutes', 'toll_free_minutes', 'international_minutes',
+            'domestic_premium_minutes'
+        )
+),
+
+per_line as (
+    select
+        invoice_line_id,
+        sum(billable_minutes) as minutes,
+        {{ to_cents('sum(total_cost)') }} as amount
+    from calls
+    where line_type in ('toll_free_minutes', 'international_minutes', 'domestic_premium_minutes')
+    group by invoice_line_id
+),
+
+per_bundle as (
+    select
+        invoice_id,
+        sum(included_minutes_used) as included_minutes,
+        sum(overage_minutes) as overage_minutes,
+        {{ to_cents('sum(total_cost)') }} as overage_amount
+    from calls
+    where call_type in ('internal', 'local', 'long_distance')
+    group by invoice_id
+),
+
+compared as (
+    select
+        lines.invoice_line_id,
+        lines.line_type,
+        lines.quantity,
+        lines.amount,
+        case lines.line_type
+            when 'included_minutes' then per_bundle.included_minutes
+            when 'additional_outbound_minutes' then per_bundle.overage_minutes
+            else per_line.minutes
+        end as call_minutes,
+        case lines.line_type
+            when 'included_minutes' then 0
+            when 'additional_outbound_minutes' then per_bundle.overage_amount
+            else per_line.amount
+        end as call_amount
+    from lines
+    left join per_line
+        on lines.invoice_line_id = per_line.invoice_line_id
+    left join per_bundle
+        on lines.invoice_id = per_bundle.invoice_id
+)
+
+select *
+from compared
+where quantity is distinct from call_minutes
+    or amount is distinct from call_amount
