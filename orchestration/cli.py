@@ -93,7 +93,9 @@ def land(in_dir: Path) -> None:
 @click.argument("invoice_month")
 @click.option("--no-publish", is_flag=True, help="Stop at draft invoices; publish nothing.")
 def close(invoice_month: str, no_publish: bool) -> None:
-    """Month-end close for the invoices dated INVOICE_MONTH-01 (YYYY-MM): build, check, publish."""
+    """Month-end close for the invoices dated INVOICE_MONTH-01 (YYYY-MM): build, check, publish.
+
+    A range YYYY-MM..YYYY-MM backfills several months in one run, oldest published first."""
     from orchestration.close import run_close
 
     click.echo(

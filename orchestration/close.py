@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.partitions import parse_invoice_month
+from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
 from orchestration.warehouse import actor, connect, table_exists, warehouse_path
 
 
@@ -35,8 +35,9 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_close(invoice_month: str, publish: bool = True) -> CloseOutcome:
-    parse_invoice_month(invoice_month)
+def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
+    """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run."""
+    first, last = parse_invoice_month_range(invoice_months)
     from orchestration.definitions import defs  # loads dbt manifest and GX suites
 
     job = defs.resolve_job_def("month_end_close")
@@ -44,19 +45,27 @@ def run_close(invoice_month: str, publish: bool = True) -> CloseOutcome:
     if not publish:
         selection = [k for k in job.asset_layer.executable_asset_keys if k != dg.AssetKey("publish_invoices")]
     with dagster_instance() as instance:
+        partition_tags = (
+            {}
+            if first == last
+            else {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+        )
         result = job.execute_in_process(
-            partition_key=invoice_month,
+            partition_key=first if first == last else None,
             instance=instance,
             raise_on_error=False,
             asset_selection=selection,
-            tags={"dagster/user": actor(), "callbill/command": "close"},
+            tags={"dagster/user": actor(), "callbill/command": "close", **partition_tags},
             run_config={"loggers": {"close_progress": {}}},
         )
-    outcome = CloseOutcome(invoice_month, result.success, publish and result.success)
+    outcome = CloseOutcome(invoice_months, result.success, publish and result.success)
     for event in result.get_asset_materialization_events():
         if event.asset_key == dg.AssetKey("publish_invoices"):
             months = event.materialization.metadata["months"].value
-            outcome.publication = str(months.get(invoice_month, {}).get("status", ""))
+            outcome.publication = "; ".join(
+                f"{month}: {status['status']}" if first != last else str(status["status"])
+                for month, status in sorted(months.items())
+            )
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             outcome.failed_checks.append(evaluation.check_name)
@@ -67,30 +76,36 @@ def run_close(invoice_month: str, publish: bool = True) -> CloseOutcome:
                 error = error.cause
             message = (error.message or error.cls_name or "").strip().splitlines()
             outcome.errors.append(f"{event.step_key}: {message[0] if message else 'failed'}")
-    outcome.summary = month_summary(invoice_month)
+    outcome.summary = month_summary(first, last)
     return outcome
 
 
-def month_summary(invoice_month: str, warehouse: Path | None = None) -> dict[str, object]:
-    invoice_date = parse_invoice_month(invoice_month).isoformat()
+def month_summary(first: str, last: str, warehouse: Path | None = None) -> dict[str, object]:
+    """Totals of the drafts and published invoices dated in the months first..last."""
+    start, end = parse_invoice_month(first).isoformat(), parse_invoice_month(last).isoformat()
     with connect(warehouse) as con:
         row = (0, 0, 0, 0, 0)
         if table_exists(con, "marts", "fct_invoices"):
             row = con.execute(
                 """
+                with invoices as (
+                    select * from marts.fct_invoices where invoice_date between $start and $end
+                ),
+                lines as (
+                    select * from marts.fct_invoice_lines where invoice_date between $start and $end
+                )
                 select
-                    (select count(distinct account_id) from marts.fct_invoices where invoice_date = $d),
-                    (select count(*) from marts.fct_invoices where invoice_date = $d),
-                    (select coalesce(sum(total), 0) from marts.fct_invoices where invoice_date = $d),
-                    (select coalesce(sum(amount), 0) from marts.fct_invoice_lines
-                     where invoice_date = $d and line_type = 'usf'),
-                    (select count(*) from marts.fct_rated_calls where invoice_date = $d)
+                    (select count(distinct account_id) from invoices),
+                    (select count(*) from invoices),
+                    (select coalesce(sum(total), 0) from invoices),
+                    (select coalesce(sum(amount), 0) from lines where line_type = 'usf'),
+                    (select count(*) from marts.fct_rated_calls where invoice_date between $start and $end)
                 """,
-                {"d": invoice_date},
+                {"start": start, "end": end},
             ).fetchone()
         published = con.execute(
-            "select count(*), coalesce(sum(total), 0) from published.invoices where invoice_date = ?",
-            [invoice_date],
+            "select count(*), coalesce(sum(total), 0) from published.invoices where invoice_date between ? and ?",
+            [start, end],
         ).fetchone()
     return {
         "accounts": row[0],

@@ -56,3 +56,23 @@ def test_published_invoices_match_the_rules_to_the_cent(generated_may, warehouse
     assert published == expected
     assert lines_total == sum(expected.values(), Decimal(0))
     assert outcome.summary["published_invoices"] == len(expected)
+
+
+def test_three_month_backfill_publishes_each_month_to_the_cent(warehouse, tmp_path):
+    landing = tmp_path / "landing"
+    generate_landing(landing, accounts=15, start_month="2026-01", months=3, calls_per_account_month=60, seed=11)
+    assert CliRunner().invoke(main, ["land", str(landing)]).exit_code == 0
+
+    result = CliRunner().invoke(main, ["close", "2026-02..2026-04"])
+
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "2026-02: published; 2026-03: published; 2026-04: published" in result.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        published = dict(con.execute("select invoice_id, total from published.invoices").fetchall())
+        runs = con.execute("select count(*) from audit.billing_events where event_type = 'close_started'").fetchone()
+    expected = {}
+    for month in (2, 3, 4):
+        expected |= expected_invoice_totals(landing, date(2026, month, 1))
+    assert {i[4:10] for i in published} == {"202602", "202603", "202604"}
+    assert published == expected
+    assert runs == (1,)  # one run for the whole range

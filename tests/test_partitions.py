@@ -36,3 +36,14 @@ def test_partition_keys_are_invoice_months():
     )
     assert keys == ["2026-04"]
     assert parse_invoice_month(invoice_months.get_first_partition_key()) == date(2024, 1, 1)
+
+
+def test_close_accepts_a_month_or_a_backfill_range():
+    from orchestration.defs.partitions import parse_invoice_month_range
+
+    assert parse_invoice_month_range("2026-05") == ("2026-05", "2026-05")
+    assert parse_invoice_month_range("2026-02..2026-04") == ("2026-02", "2026-04")
+    with pytest.raises(ValueError, match="ends before it starts"):
+        parse_invoice_month_range("2026-04..2026-02")
+    with pytest.raises(ValueError, match="invoice month must be YYYY-MM"):
+        parse_invoice_month_range("2026-02..April")

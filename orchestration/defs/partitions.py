@@ -26,3 +26,11 @@ def dbt_vars_for_invoice_months(first_key: str, last_key: str) -> dict[str, str]
     if last < first:
         raise ValueError(f"invoice month range ends before it starts: {first_key}..{last_key}")
     return {"invoice_month_start": first.isoformat(), "invoice_month_end": last.isoformat()}
+
+
+def parse_invoice_month_range(spec: str) -> tuple[str, str]:
+    """'2026-05' -> ('2026-05', '2026-05'); '2026-02..2026-04' -> a backfill range, checked."""
+    first, _, last = spec.partition("..")
+    last = last or first
+    dbt_vars_for_invoice_months(first, last)  # validates both keys and their order
+    return first, last
