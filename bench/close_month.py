@@ -72,9 +72,13 @@ def main() -> None:
     cdr_files = sorted(str(p) for p in (landing / "cdrs").glob("*.csv"))
     _, read_once = timed(
         "DuckDB reads the CDR files once",
-        lambda: duckdb.connect().execute(
-            "select count(*), sum(length(destination_number)) from read_csv(?, all_varchar = true)", [cdr_files]
-        ).fetchone(),
+        lambda: (
+            duckdb.connect()
+            .execute(
+                "select count(*), sum(length(destination_number)) from read_csv(?, all_varchar = true)", [cdr_files]
+            )
+            .fetchone()
+        ),
     )
     report, _ = timed("land", lambda: land_folder(landing))
     outcome, close_seconds = timed(f"close {close_month} (build, checks, publish)", lambda: run_close(close_month))

@@ -66,6 +66,14 @@ create table if not exists published.invoices (
     published_at timestamp not null
 );
 
+create table if not exists published.invoice_months (
+    invoice_date date not null primary key,
+    published_at timestamp not null,
+    calls_landed_through timestamp,
+    invoices bigint not null,
+    total decimal(18, 2) not null
+);
+
 create table if not exists published.rated_calls (
     call_id varchar not null primary key,
     account_id varchar not null,

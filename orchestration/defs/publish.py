@@ -103,6 +103,12 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             " and line_type = 'usf') from published.invoices where invoice_date = $d",
             {"d": invoice_date},
         ).fetchone()
+        # Calls landed after this are late for the month (R-LATE-1): the close saw every call up to it.
+        con.execute(
+            "insert into published.invoice_months select ?, ?, "
+            "(select max(landed_at) from intermediate.int_calls_classified), ?, ?",
+            [invoice_date, published_at, count, total],
+        )
         details = {
             "invoices": count,
             "total": str(total),

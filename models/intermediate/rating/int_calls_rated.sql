@@ -1,9 +1,73 @@
--- Rated calls: bundle draw in call-start order with the crossing call split (R-RATE-5),
--- out-of-plan calls at their deck rate (R-RATE-4), and the invoice line each call lands on.
+-- Rated calls of the invoices being built: each call on the invoice of the month after it
+-- started (R-CAL-3), or, if it landed after that invoice was published, on the account's next
+-- unpublished invoice (R-LATE-1; a late call already published stays where it was published,
+-- R-INV-2); nothing before billing start (R-START-2/3); the bundle drawn in call-start order with
+-- the crossing call split (R-RATE-5); out-of-plan calls at their deck rate (R-RATE-4); and the
+-- invoice line each call lands on.
 with
 
-calls as (
+classified as (
     select * from {{ ref('int_calls_classified') }}
+),
+
+account_invoices as (
+    select * from {{ ref('int_account_invoices') }}
+),
+
+published_months as (
+    select * from {{ source('published', 'invoice_months') }}
+),
+
+published_late_calls as (
+    select call_id, invoice_date from {{ source('published', 'rated_calls') }} where is_late
+),
+
+last_published as (
+    select account_id, max(invoice_date) as invoice_date
+    from {{ source('published', 'invoices') }}
+    group by account_id
+),
+
+-- Calls of the months being built, and calls that landed after their month was published.
+candidates as (
+    select
+        classified.*,
+        published_months.calls_landed_through is not null
+            and classified.landed_at > published_months.calls_landed_through as is_late
+    from classified
+    left join published_months
+        on classified.natural_invoice_date = published_months.invoice_date
+    where classified.natural_invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+        or classified.landed_at > published_months.calls_landed_through
+),
+
+routed as (
+    select
+        candidates.*,
+        case
+            when not candidates.is_late then candidates.natural_invoice_date
+            when published_late_calls.call_id is not null then published_late_calls.invoice_date
+            else cast(last_published.invoice_date + interval 1 month as date)
+        end as billed_invoice_date
+    from candidates
+    left join published_late_calls
+        on candidates.is_late and candidates.call_id = published_late_calls.call_id
+    left join last_published
+        on candidates.account_id = last_published.account_id
+),
+
+calls as (
+    select
+        routed.*,
+        account_invoices.invoice_id,
+        account_invoices.invoice_date,
+        account_invoices.included_minutes,
+        account_invoices.overage_rate_per_minute
+    from routed
+    inner join account_invoices
+        on routed.account_id = account_invoices.account_id
+        and routed.billed_invoice_date = account_invoices.invoice_date
+        and routed.start_time_utc >= account_invoices.billing_start_date
 ),
 
 minutes as (
