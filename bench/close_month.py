@@ -88,7 +88,7 @@ def main() -> None:
     # dagster-dbt gives each invocation its own target folder: the newest holds this close.
     latest = max((REPO_ROOT / "target").glob("*/run_results.json"), key=lambda p: p.stat().st_mtime)
     run_results = json.loads(latest.read_text())
-    node_seconds = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run_results["results"]}
+    node_seconds = {r["unique_id"].split(".")[2]: r["execution_time"] for r in run_results["results"]}
     rating = sum(node_seconds.get(m, 0.0) for m in ("int_calls_classified", "int_calls_rated", "fct_rated_calls"))
     print(f"{'rating models (classify, rate, fct_rated_calls)':<44} {rating:>8.1f} s")
     print(f"{'rating / one read of the files':<44} {rating / read_once:>8.1f} x")

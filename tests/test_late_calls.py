@@ -57,6 +57,9 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(war
             "select l.amount, l.quantity, l.description from published.invoice_lines l "
             "join published.rated_calls c using (invoice_line_id) where c.call_id = 'C900'"
         ).fetchone()
+        classified = con.execute(
+            "select count(*), count(distinct landed_at) from intermediate.int_calls_classified"
+        ).fetchone()
         may_calls = con.execute(
             "select count(*) from published.rated_calls where invoice_date = '2026-05-01' and account_id = 'ACC-1'"
         ).fetchone()[0]
@@ -65,6 +68,8 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(war
     assert (str(line[0]), str(line[1])) == ("0.05", "2.0000")
     assert line[2] == "International minutes to United Kingdom, May 2026"
     assert may_calls == 6  # C1..C5 and C8 (0 s), and no C900
+    # Classification is incremental: the 8 first calls were classified once, C900 on its own landing.
+    assert classified == (9, 2)
 
 
 def test_call_detail_csv_of_a_published_invoice(warehouse, tmp_path):
