@@ -109,7 +109,8 @@ create table if not exists published.invoice_lines (
     unit_price decimal(18, 6),
     amount decimal(18, 2) not null,
     service_period_start date,
-    service_period_end date
+    service_period_end date,
+    item_ids varchar[]
 );
 """
 

@@ -11,7 +11,7 @@ from orchestration.warehouse import connect, record_event, utc_now
 INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total"
 LINE_COLUMNS = (
     "invoice_line_id, invoice_id, account_id, invoice_date, line_type, product_code, description, "
-    "quantity, unit_price, amount, service_period_start, service_period_end"
+    "quantity, unit_price, amount, service_period_start, service_period_end, item_ids"
 )
 CALL_COLUMNS = (
     "call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination, "

@@ -66,7 +66,8 @@ final as (
         cast(routed.amount as decimal(18, 2)) as amount,
         cast(routed.approved_at as date) as service_period_start,
         cast(routed.approved_at as date) as service_period_end,
-        routed.adjustment_id as line_group
+        routed.adjustment_id as line_group,
+        cast(null as varchar[]) as item_ids
     from routed
     inner join account_invoices
         on routed.account_id = account_invoices.account_id

@@ -99,7 +99,8 @@ final as (
         {{ to_cents('changes * fee') }} as amount,
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
-        'change|' || change_type as line_group
+        'change|' || change_type as line_group,
+        cast(null as varchar[]) as item_ids
     from change_fees
 
     union all
@@ -118,7 +119,8 @@ final as (
             as amount,
         cast(service_end_date + interval 1 day as date) as service_period_start,
         cast(contract_end_date - interval 1 day as date) as service_period_end,
-        'early_termination' as line_group
+        'early_termination' as line_group,
+        cast(null as varchar[]) as item_ids
     from termination
     where remaining_months > 0
 )

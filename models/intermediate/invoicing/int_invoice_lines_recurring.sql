@@ -60,7 +60,8 @@ full_months as (
         monthly_price,
         invoice_date as service_period_start,
         service_month_end as service_period_end,
-        sum(quantity) as quantity
+        sum(quantity) as quantity,
+        list(item_id order by item_id) as item_ids
     from full_month_items
     group by all
 ),
@@ -95,7 +96,8 @@ low_usage as (
         product_code,
         product_description,
         low_usage_price - monthly_price as unit_discount,
-        sum(quantity) as quantity
+        sum(quantity) as quantity,
+        list(item_id order by item_id) as item_ids
     from low_usage_honoured
     group by all
 ),
@@ -124,7 +126,8 @@ prorated as (
         usage_month_start,
         cast(usage_month_end - interval (prorated_days - 1) day as date) as service_period_start,
         usage_month_end as service_period_end,
-        sum(quantity) as quantity
+        sum(quantity) as quantity,
+        list(item_id order by item_id) as item_ids
     from prorated_items
     where prorated_days > 0
     group by all
@@ -144,7 +147,8 @@ final as (
         {{ to_cents('quantity * monthly_price') }} as amount,
         service_period_start,
         service_period_end,
-        product_code || '|' || cast(service_period_start as varchar) as line_group
+        product_code || '|' || cast(service_period_start as varchar) as line_group,
+        item_ids
     from full_months
 
     union all
@@ -162,7 +166,8 @@ final as (
         {{ divide_to_cents('quantity * monthly_price * prorated_days', 'days_in_month') }} as amount,
         service_period_start,
         service_period_end,
-        product_code || '|' || cast(service_period_start as varchar) as line_group
+        product_code || '|' || cast(service_period_start as varchar) as line_group,
+        item_ids
     from prorated
 
     union all
@@ -180,7 +185,8 @@ final as (
         {{ to_cents('quantity * unit_discount') }} as amount,
         invoice_date as service_period_start,
         service_month_end as service_period_end,
-        product_code || '|low_usage' as line_group
+        product_code || '|low_usage' as line_group,
+        item_ids
     from low_usage
 )
 

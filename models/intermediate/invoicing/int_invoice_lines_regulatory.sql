@@ -109,7 +109,8 @@ final as (
         amount,
         service_period_start,
         service_period_end,
-        line_type as line_group
+        line_type as line_group,
+        cast(null as varchar[]) as item_ids
     from fees
     where amount <> 0
 )

@@ -55,7 +55,8 @@ final as (
         {{ to_cents('tax_rate * subtotal') }} as amount,
         invoice_date as service_period_start,
         service_month_end as service_period_end,
-        'tax' as line_group
+        'tax' as line_group,
+        cast(null as varchar[]) as item_ids
     from subtotals
     where tax_rate > 0
 )

@@ -67,7 +67,8 @@ final as (
         cast(0 as decimal(18, 2)) as amount,
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
-        'plan' as line_group
+        'plan' as line_group,
+        cast(null as varchar[]) as item_ids
     from bundle
     where included_minutes > 0
 
@@ -85,7 +86,8 @@ final as (
         {{ to_cents('overage_cost') }} as amount,
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
-        'plan' as line_group
+        'plan' as line_group,
+        cast(null as varchar[]) as item_ids
     from bundle
     where overage_minutes > 0
 
@@ -103,7 +105,8 @@ final as (
         {{ to_cents('cost') }} as amount,
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
-        line_group
+        line_group,
+        cast(null as varchar[]) as item_ids
     from out_of_plan
     where minutes > 0
 )

@@ -36,7 +36,8 @@ final as (
         unit_price,
         amount,
         service_period_start,
-        service_period_end
+        service_period_end,
+        item_ids
     from lines
 )
 

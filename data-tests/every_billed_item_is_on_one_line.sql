@@ -1,0 +1,23 @@
+-- R-INV-3: every subscription item billed on an invoice is on exactly one line per charge
+-- (its full month, its prorated part, its low-usage discount). Failing rows are items.
+with
+
+lines as (
+    select * from {{ ref('fct_invoice_lines') }}
+    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+        and item_ids is not null
+),
+
+items_on_lines as (
+    select
+        invoice_id,
+        case when line_type in ('prorated_charges', 'low_usage_discount') then line_type else 'full_month' end
+            as charge,
+        unnest(item_ids) as item_id
+    from lines
+)
+
+select invoice_id, charge, item_id, count(*) as lines
+from items_on_lines
+group by invoice_id, charge, item_id
+having count(*) <> 1
