@@ -110,8 +110,14 @@ create table if not exists published.invoice_lines (
     amount decimal(18, 2) not null,
     service_period_start date,
     service_period_end date,
-    item_ids varchar[]
+    item_ids varchar[],
+    line_key varchar
 );
+
+-- Columns added after a warehouse was first created.
+alter table published.invoice_lines add column if not exists item_ids varchar[];
+alter table published.invoice_lines add column if not exists line_key varchar;
+alter table published.rated_calls add column if not exists is_late boolean;
 """
 
 

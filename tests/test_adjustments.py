@@ -62,3 +62,41 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(ware
     ]
     # R-TAX-1: the credit reduces the taxable subtotal of every other line.
     assert acc1_tax_base == acc1_lines
+
+
+def test_a_changed_input_for_a_published_month_becomes_a_correction_on_the_next_invoice(warehouse, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", landing)
+    run("land", str(landing))
+    run("close", "2026-04")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        april_before = con.execute("select * from published.invoice_lines where invoice_date = '2026-04-01'").fetchall()
+    # ACC-1 had 4 desk phones since 2025, not 3: a corrected item version lands after April was published.
+    (landing / "subscription_items" / "corrected.csv").write_text(
+        "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
+        "IT-1,ACC-1,PHONE_DESK,4,,101,false,2025-01-01,,2026-04-20T00:00:00Z\n"
+    )
+    run("land", str(landing))
+
+    refused = CliRunner().invoke(main, ["close", "2026-04"])
+    assert refused.exit_code == 1
+    assert "already published and 1 rebuilt invoice(s) differ" in refused.stderr
+    run("close", "2026-05")
+    run("close", "2026-06")
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        corrections = con.execute(
+            "select invoice_id, amount, description from published.invoice_lines "
+            "where line_type = 'adjustment' order by invoice_id"
+        ).fetchall()
+        april_after = con.execute("select * from published.invoice_lines where invoice_date = '2026-04-01'").fetchall()
+        may_desks = con.execute(
+            "select quantity, amount from published.invoice_lines "
+            "where invoice_id = 'INV-202605-ACC-1' and line_type = 'service_fee'"
+        ).fetchone()
+    # R-INV-2: April stays as published; May carries the missed desk phone once, June nothing more.
+    assert april_after == april_before
+    assert [(i, str(a), d) for i, a, d in corrections] == [
+        ("INV-202605-ACC-1", "24.95", "Correction to INV-202604-ACC-1: Desk phone × 4, April 2026"),
+    ]
+    assert (str(may_desks[0]), str(may_desks[1])) == ("4.0000", "99.80")

@@ -11,7 +11,7 @@ from orchestration.warehouse import connect, record_event, utc_now
 INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total"
 LINE_COLUMNS = (
     "invoice_line_id, invoice_id, account_id, invoice_date, line_type, product_code, description, "
-    "quantity, unit_price, amount, service_period_start, service_period_end, item_ids"
+    "quantity, unit_price, amount, service_period_start, service_period_end, item_ids, line_key"
 )
 CALL_COLUMNS = (
     "call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination, "
@@ -79,17 +79,18 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             return {"status": "already published, reproduced unchanged", **details}
         published_at = utc_now()
         con.execute(
-            f"insert into published.invoices select {INVOICE_COLUMNS}, 'published', ? "
+            f"insert into published.invoices ({INVOICE_COLUMNS}, status, published_at) "
+            f"select {INVOICE_COLUMNS}, 'published', ? "
             "from marts.fct_invoices where invoice_date = ? order by invoice_id",
             [published_at, invoice_date],
         )
         con.execute(
-            f"insert into published.invoice_lines select {LINE_COLUMNS} "
+            f"insert into published.invoice_lines ({LINE_COLUMNS}) select {LINE_COLUMNS} "
             "from marts.fct_invoice_lines where invoice_date = ? order by invoice_id, invoice_line_id",
             [invoice_date],
         )
         con.execute(
-            f"insert into published.rated_calls select {CALL_COLUMNS} "
+            f"insert into published.rated_calls ({CALL_COLUMNS}) select {CALL_COLUMNS} "
             "from marts.fct_rated_calls where invoice_date = ? order by call_id",
             [invoice_date],
         )
@@ -105,7 +106,8 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
         ).fetchone()
         # Calls landed after this are late for the month (R-LATE-1): the close saw every call up to it.
         con.execute(
-            "insert into published.invoice_months select ?, ?, "
+            "insert into published.invoice_months (invoice_date, published_at, calls_landed_through, invoices, total) "
+            "select ?, ?, "
             "(select max(landed_at) from intermediate.int_calls_classified), ?, ?",
             [invoice_date, published_at, count, total],
         )

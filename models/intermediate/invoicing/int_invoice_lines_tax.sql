@@ -12,6 +12,8 @@ taxable_lines as (
     select * from {{ ref('int_invoice_lines_one_time') }}
     union all
     select * from {{ ref('int_invoice_lines_adjustments') }}
+    union all
+    select * from {{ ref('int_invoice_lines_corrections') }}
 ),
 
 account_invoices as (

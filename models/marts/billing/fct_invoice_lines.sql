@@ -20,6 +20,8 @@ lines as (
     union all
     select * from {{ ref('int_invoice_lines_adjustments') }}
     union all
+    select * from {{ ref('int_invoice_lines_corrections') }}
+    union all
     select * from {{ ref('int_invoice_lines_tax') }}
 ),
 
@@ -37,7 +39,8 @@ final as (
         amount,
         service_period_start,
         service_period_end,
-        item_ids
+        item_ids,
+        line_group as line_key
     from lines
 )
 

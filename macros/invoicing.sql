@@ -1,0 +1,278 @@
+{#-
+    The account calendar and the recurring lines, as macros: the close builds them for the
+    months being closed (int_account_invoices, int_invoice_lines_recurring) and rebuilds them for
+    published months to find corrections (int_invoice_lines_corrections), with one definition.
+-#}
+
+{% macro account_invoices_sql(invoice_months) -%}
+-- One row per account and invoice month it is billed in (R-CAL-1), with its billing calendar:
+-- billing start (R-START-1), the cancellation's effective end (R-CANCEL-1) and the invoice id.
+with
+
+accounts as (
+    select * from {{ ref('stg_landing__accounts') }}
+),
+
+plans as (
+    select * from {{ ref('plans') }}
+),
+
+invoice_months as (
+    select * from {{ invoice_months }}
+),
+
+calendar as (
+    select
+        accounts.*,
+        coalesce(
+            accounts.quoted_billing_start_date,
+            cast(accounts.service_start_date + to_months(accounts.free_months) as date)
+        ) as billing_start_date,
+        case
+            when accounts.cancel_requested_date is null then null
+            when day(last_day(accounts.cancel_requested_date)) - day(accounts.cancel_requested_date)
+                >= {{ var('cancel_notice_days', 10) }}
+                then last_day(accounts.cancel_requested_date)
+            else last_day(cast(accounts.cancel_requested_date + interval 1 month as date))
+        end as service_end_date
+    from accounts
+),
+
+final as (
+    select
+        'INV-' || strftime(invoice_months.invoice_date, '%Y%m') || '-' || calendar.account_id as invoice_id,
+        calendar.account_id,
+        invoice_months.invoice_date,
+        invoice_months.usage_month_start,
+        invoice_months.usage_month_end,
+        invoice_months.service_month_end,
+        invoice_months.usf_quarter,
+        invoice_months.usf_factor,
+        calendar.plan_id,
+        plans.included_minutes,
+        plans.overage_rate_per_minute,
+        calendar.billing_country,
+        calendar.billing_state,
+        calendar.tax_exempt_certificate_id,
+        calendar.autopay,
+        calendar.service_start_date,
+        calendar.billing_start_date,
+        calendar.service_end_date,
+        calendar.low_usage_allowance,
+        calendar.contract_term_months,
+        cast(calendar.billing_start_date + to_months(coalesce(calendar.contract_term_months, 0)) as date)
+            as contract_end_date,
+        -- In advance (R-CAL-2): recurring charges while service runs through the invoice month.
+        (calendar.service_end_date is null or calendar.service_end_date >= invoice_months.service_month_end)
+            as bills_recurring
+    from calendar
+    inner join invoice_months
+        -- First invoice: the month of billing start if it starts on the 1st, else the next (R-PRORATE-1).
+        on calendar.billing_start_date <= invoice_months.invoice_date
+        -- Last invoice: the one after service ends, carrying the final month's usage (R-CAL-3).
+        and (
+            calendar.service_end_date is null
+            or calendar.service_end_date >= invoice_months.usage_month_start
+        )
+    left join plans
+        on calendar.plan_id = plans.plan_id
+)
+
+select * from final
+{%- endmacro %}
+
+{% macro recurring_lines_sql(account_invoices) -%}
+-- Recurring lines, billed in advance (R-CAL-2): each item's full invoice month, and the partial
+-- month before it when the item's (or the account's) billing starts after the 1st
+-- (R-PRORATE-1..3: prorated_days = days_in_month - day(start)).
+with
+
+account_invoices as (
+    select * from {{ account_invoices }}
+),
+
+items as (
+    select * from {{ ref('stg_landing__subscription_items') }}
+),
+
+products as (
+    select * from {{ ref('products') }}
+),
+
+item_months as (
+    select
+        account_invoices.invoice_id,
+        account_invoices.account_id,
+        account_invoices.invoice_date,
+        account_invoices.service_month_end,
+        account_invoices.usage_month_start,
+        account_invoices.usage_month_end,
+        items.item_id,
+        items.product_code,
+        items.quantity,
+        products.line_type,
+        products.description as product_description,
+        products.monthly_price,
+        products.low_usage_price,
+        items.is_low_usage,
+        account_invoices.low_usage_allowance,
+        greatest(items.start_date, account_invoices.billing_start_date) as charge_start_date,
+        items.end_date
+    from account_invoices
+    inner join items
+        on account_invoices.account_id = items.account_id
+    inner join products
+        on items.product_code = products.product_code
+    where account_invoices.bills_recurring
+),
+
+full_month_items as (
+    select *
+    from item_months
+    where charge_start_date <= invoice_date
+        and (end_date is null or end_date >= invoice_date)
+),
+
+full_months as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        line_type,
+        product_code,
+        product_description,
+        monthly_price,
+        invoice_date as service_period_start,
+        service_month_end as service_period_end,
+        sum(quantity) as quantity,
+        list(item_id order by item_id) as item_ids
+    from full_month_items
+    group by all
+),
+
+-- R-LOWUSE-1: only accounts with at least 20 phones may declare low-usage devices; at most
+-- their allowance is honoured, lowest item ids first; the rest bill at full price.
+phones as (
+    select invoice_id, sum(quantity) as phones
+    from full_month_items
+    where product_code = '{{ var("low_usage_phone_product", "PHONE_DESK") }}'
+    group by invoice_id
+),
+
+low_usage_honoured as (
+    select full_month_items.*
+    from full_month_items
+    inner join phones
+        on full_month_items.invoice_id = phones.invoice_id
+    where full_month_items.is_low_usage
+        and full_month_items.low_usage_price is not null
+        and phones.phones >= {{ var("low_usage_min_phones", 20) }}
+    qualify row_number() over (partition by full_month_items.invoice_id order by full_month_items.item_id)
+        <= full_month_items.low_usage_allowance
+),
+
+low_usage as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        service_month_end,
+        product_code,
+        product_description,
+        low_usage_price - monthly_price as unit_discount,
+        sum(quantity) as quantity,
+        list(item_id order by item_id) as item_ids
+    from low_usage_honoured
+    group by all
+),
+
+prorated_items as (
+    select
+        *,
+        {{ days_in_month('usage_month_start') }} as days_in_month,
+        {{ days_in_month('usage_month_start') }} - day(charge_start_date) as prorated_days
+    from item_months
+    where charge_start_date > usage_month_start
+        and charge_start_date <= usage_month_end
+        and (end_date is null or end_date >= charge_start_date)
+),
+
+prorated as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        product_code,
+        product_description,
+        monthly_price,
+        days_in_month,
+        prorated_days,
+        usage_month_start,
+        cast(usage_month_end - interval (prorated_days - 1) day as date) as service_period_start,
+        usage_month_end as service_period_end,
+        sum(quantity) as quantity,
+        list(item_id order by item_id) as item_ids
+    from prorated_items
+    where prorated_days > 0
+    group by all
+),
+
+final as (
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        line_type,
+        product_code,
+        product_description || ' × ' || cast(quantity as varchar) || ', ' || {{ month_label('invoice_date') }}
+            as description,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(monthly_price as decimal(18, 6)) as unit_price,
+        {{ to_cents('quantity * monthly_price') }} as amount,
+        service_period_start,
+        service_period_end,
+        product_code || '|' || cast(service_period_start as varchar) as line_group,
+        item_ids
+    from full_months
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        'prorated_charges' as line_type,
+        product_code,
+        product_description || ' × ' || cast(quantity as varchar) || ', ' || cast(prorated_days as varchar)
+            || ' days of ' || {{ month_label('usage_month_start') }} as description,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(round(monthly_price * prorated_days / days_in_month, 6) as decimal(18, 6)) as unit_price,
+        {{ divide_to_cents('quantity * monthly_price * prorated_days', 'days_in_month') }} as amount,
+        service_period_start,
+        service_period_end,
+        product_code || '|' || cast(service_period_start as varchar) as line_group,
+        item_ids
+    from prorated
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        'low_usage_discount' as line_type,
+        product_code,
+        'Low-usage discount: ' || product_description || ' × ' || cast(quantity as varchar) || ', '
+            || {{ month_label('invoice_date') }} as description,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(unit_discount as decimal(18, 6)) as unit_price,
+        {{ to_cents('quantity * unit_discount') }} as amount,
+        invoice_date as service_period_start,
+        service_month_end as service_period_end,
+        product_code || '|low_usage' as line_group,
+        item_ids
+    from low_usage
+)
+
+select * from final
+{%- endmacro %}
