@@ -18,6 +18,7 @@ class CloseOutcome:
     success: bool
     published: bool
     failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
     publication: str = ""
@@ -67,7 +68,12 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
                 for month, status in sorted(months.items())
             )
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
+        if evaluation.passed:
+            continue
+        # Warn-severity checks (e.g. invoice recipients, R-INV-5) are reported; they never block.
+        if evaluation.severity == dg.AssetCheckSeverity.WARN:
+            outcome.warned_checks.append(evaluation.check_name)
+        else:
             outcome.failed_checks.append(evaluation.check_name)
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:

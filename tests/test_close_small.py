@@ -217,3 +217,21 @@ def test_a_call_to_a_destination_without_a_rate_blocks_the_close(warehouse, tmp_
         ("unrated", Decimal("0E-8"))
     ]
     assert query(warehouse, "select count(*) from published.invoices")[0][0] == 0
+
+
+def test_recipient_problems_are_reported_but_the_account_is_billed(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    header = (folder / "accounts" / "a.csv").read_text().splitlines()[0]
+    six = ";".join(f"ap{i}@x.example" for i in range(6))
+    (folder / "accounts" / "too_many_recipients.csv").write_text(
+        f"{header}\nACC-3,Gamma,US,OR,97201,unlimited,,2025-06-01,2025-06-01,0,12,TX-EX-1,0,false,{six},,,"
+        "2026-01-01T00:00:00Z\n"
+    )
+    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
+
+    result = close("2026-05")
+
+    assert result.exit_code == 0, result.stderr
+    assert "checks warned      1 (invoice_recipients_are_valid)" in result.output
+    assert query(warehouse, "select count(*) from published.invoices where account_id = 'ACC-3'")[0][0] == 1
