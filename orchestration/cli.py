@@ -126,6 +126,11 @@ def close(invoice_month: str, no_publish: bool) -> None:
         reasons = outcome.failed_checks or outcome.errors or ["the close job failed"]
         for error in outcome.errors:
             click.echo(f"  {error}", err=True)
+        for check, failures in outcome.failure_rows.items():
+            for failure in failures:
+                click.echo(f"  {check}: {failure['check']}: {failure['failing_rows']} failing row(s)", err=True)
+                for row in failure["first_failing_rows"][:3]:
+                    click.echo(f"    {row}", err=True)
         fail(f"close {invoice_month} failed, nothing published: " + ", ".join(dict.fromkeys(reasons)))
     click.echo("drafts built, not published (--no-publish)" if no_publish else outcome.publication)
 

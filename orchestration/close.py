@@ -19,6 +19,7 @@ class CloseOutcome:
     published: bool
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
+    failure_rows: dict[str, object] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
     publication: str = ""
@@ -75,6 +76,9 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
             outcome.warned_checks.append(evaluation.check_name)
         else:
             outcome.failed_checks.append(evaluation.check_name)
+            failures = evaluation.metadata.get("failures")
+            if failures is not None:
+                outcome.failure_rows[evaluation.check_name] = failures.value
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error

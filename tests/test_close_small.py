@@ -46,23 +46,25 @@ def test_close_publishes_invoices_to_the_cent(landed_small):
 
     # ACC-2, California, standard plan: signed 2026-02-10 with 2 free months, so billing starts
     # 2026-04-10 (R-START-1); the May invoice carries 30 - 10 = 20 days of April (R-PRORATE-2).
-    desks, seats = 2 * Decimal("24.95"), 2 * Decimal("39.95")
+    desks, seats, number = 2 * Decimal("24.95"), 2 * Decimal("39.95"), Decimal("4.95")
     prorated_desks, prorated_seats = cents(desks * 20 / 30), cents(seats * 20 / 30)
+    prorated_number = cents(number * 20 / 30)
     # C6 (5 April) is before billing start: not rated (R-START-3). C7: 60 s to London at 0.025.
     international = cents(Decimal("1") * Decimal("0.025"))
-    usf_base = desks + prorated_desks + prorated_seats + international
-    recurring_base = desks + seats + prorated_desks + prorated_seats
+    usf_base = desks + number + prorated_desks + prorated_seats + prorated_number + international
+    recurring_base = desks + seats + number + prorated_desks + prorated_seats + prorated_number
     usf = cents(USF_2026_Q2 * SAFE_HARBOR * usf_base)
     rrf = cents(Decimal("0.03") * recurring_base)
     slrrf = cents(Decimal("0.0125") * recurring_base)
-    subtotal = desks + seats + prorated_desks + prorated_seats + international + usf + rrf + slrrf
+    subtotal = recurring_base + international + usf + rrf + slrrf
     tax = cents(Decimal("0.0725") * subtotal)
-    assert (prorated_desks, prorated_seats, international, usf, tax) == (
+    assert (prorated_desks, prorated_seats, prorated_number, international, usf, tax) == (
         Decimal("33.27"),
         Decimal("53.27"),
+        Decimal("3.30"),
         Decimal("0.03"),
-        Decimal("32.77"),
-        Decimal("18.73"),
+        Decimal("34.75"),
+        Decimal("19.50"),
     )
 
     # ACC-3, Oregon (no sales tax), unlimited, exemption certificate: USF/RRF/SLRRF still apply (R-TAX-2).
@@ -77,7 +79,7 @@ def test_close_publishes_invoices_to_the_cent(landed_small):
     published = dict(
         query(landed_small, "select invoice_id, total from published.invoices where invoice_date = '2026-05-01'")
     )
-    assert published["INV-202605-ACC-2"] == subtotal + tax == Decimal("277.06")
+    assert published["INV-202605-ACC-2"] == subtotal + tax == Decimal("288.42")
     assert published["INV-202605-ACC-3"] == acc3_total == Decimal("31.81")
     assert query(
         landed_small,
@@ -118,7 +120,7 @@ def test_closing_a_published_month_again_changes_nothing(landed_small):
     result = close("2026-05")
     assert result.exit_code == 0, result.output
     assert query(landed_small, "select * from published.invoices order by invoice_id") == before
-    assert query(landed_small, "select count(*) from published.invoice_lines")[0][0] == 27
+    assert query(landed_small, "select count(*) from published.invoice_lines")[0][0] == 29
     events = [
         r[0]
         for r in query(
@@ -235,3 +237,27 @@ def test_recipient_problems_are_reported_but_the_account_is_billed(warehouse, tm
     assert result.exit_code == 0, result.stderr
     assert "checks warned      1 (invoice_recipients_are_valid)" in result.output
     assert query(warehouse, "select count(*) from published.invoices where account_id = 'ACC-3'")[0][0] == 1
+
+
+def test_a_failing_gx_expectation_blocks_publication_with_its_rows_and_audit(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    (folder / "cdrs" / "spoofed.csv").write_text(
+        "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec\n"
+        "C950,ACC-3,outbound,+13125559999,+13125551234,2026-04-21T10:00:00Z,,60\n"
+    )
+    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
+
+    result = close("2026-05")
+
+    assert result.exit_code == 1
+    assert "close 2026-05 failed, nothing published: gx_revenue_assurance" in result.stderr
+    assert "outbound calls from numbers that belong to no account: 1 failing row(s)" in result.stderr
+    assert "'example_unknown_number': '+13125559999'" in result.stderr
+    assert query(warehouse, "select count(*) from published.invoices")[0][0] == 0
+    audit = query(
+        warehouse,
+        "select details->>'suite', details->>'check', details->>'failing_rows' from audit.billing_events "
+        "where event_type = 'check_failed'",
+    )
+    assert audit == [("revenue_assurance", "outbound calls from numbers that belong to no account", "1")]

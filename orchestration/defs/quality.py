@@ -32,6 +32,7 @@ class Suite:
     description: str
     dataset_sql: str
     expectations: list[dict[str, Any]]
+    blocking: bool = True
 
 
 def load_suite(path: Path) -> Suite:
@@ -43,6 +44,7 @@ def load_suite(path: Path) -> Suite:
         description=meta["description"],
         dataset_sql=(path.parent / meta["dataset"]).read_text(),
         expectations=spec["expectations"],
+        blocking=meta.get("blocking", True),
     )
 
 
@@ -98,14 +100,14 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
         asset=get_asset_key_for_model([callbill_dbt_models], suite.asset),
         name=f"gx_{suite.name}",
         description=suite.description,
-        blocking=True,
+        blocking=suite.blocking,
         partitions_def=invoice_months,
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         key_range = context.partition_key_range
         params = dbt_vars_for_invoice_months(key_range.start, key_range.end)
         with connect() as con:
-            available = {**params, "usf_interstate_share": usf_interstate_share()}
+            available = {**project_vars(), **params}
             used = {name: value for name, value in available.items() if f"${name}" in suite.dataset_sql}
             rows = con.execute(suite.dataset_sql, used).df()
         failures = validate(suite, rows)
@@ -117,7 +119,7 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
                         "check_failed",
                         {
                             "source": "great_expectations",
-                            "run_id": context.run_id,
+                            "run_id": context.run.run_id,
                             "suite": suite.name,
                             "check": failure["check"],
                             "failing_rows": failure["failing_rows"],
@@ -126,7 +128,8 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
                     )
         return dg.AssetCheckResult(
             passed=not failures,
-            severity=dg.AssetCheckSeverity.ERROR,
+            # A non-blocking suite lists rows for review (WARN); a blocking one stops publication.
+            severity=dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN,
             description=(
                 "; ".join(f"{f['check']}: {f['failing_rows']} failing row(s)" for f in failures) or "all passed"
             ),
@@ -141,12 +144,11 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
     return _check
 
 
-def usf_interstate_share() -> float:
-    """The dbt var, read from dbt_project.yml so the check and the models agree."""
+def project_vars() -> dict[str, Any]:
+    """The dbt vars of dbt_project.yml, so the suites' SQL and the models read the same values."""
     import yaml
 
-    project = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())
-    return float(project["vars"]["usf_interstate_share"])
+    return yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 gx_checks = [build_gx_check(suite) for suite in load_suites()]

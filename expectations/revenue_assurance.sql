@@ -1,0 +1,49 @@
+-- One row per account billed in the months being closed: outbound calls whose calling number is no
+-- account's number, and whether its billed minutes jumped past the spike factor.
+with numbers as (
+    select distinct phone_number from staging.stg_landing__subscription_items where phone_number is not null
+),
+calls as (
+    select account_id, invoice_date, source_number, billable_minutes, call_type
+    from marts.fct_rated_calls
+    where invoice_date between $invoice_month_start and $invoice_month_end
+),
+this_month as (
+    select
+        account_id,
+        invoice_date,
+        count(*) filter (
+            where call_type in ('local', 'long_distance', 'international', 'premium')
+                and source_number not in (select phone_number from numbers)
+        ) as calls_from_unknown_numbers,
+        any_value(source_number) filter (
+            where call_type in ('local', 'long_distance', 'international', 'premium')
+                and source_number not in (select phone_number from numbers)
+        ) as example_unknown_number,
+        sum(billable_minutes) as minutes
+    from calls
+    group by account_id, invoice_date
+),
+previous_month as (
+    select account_id, invoice_date, sum(billable_minutes) as minutes
+    from published.rated_calls
+    group by account_id, invoice_date
+)
+select
+    this_month.account_id,
+    strftime(this_month.invoice_date, '%Y-%m') as invoice_month,
+    this_month.calls_from_unknown_numbers,
+    this_month.example_unknown_number,
+    cast(this_month.minutes as double) as minutes,
+    cast(previous_month.minutes as double) as previous_minutes,
+    case
+        when previous_month.minutes >= $usage_spike_min_minutes
+            and this_month.minutes > $usage_spike_factor * previous_month.minutes
+            then 1
+        else 0
+    end as usage_ratio_over_limit
+from this_month
+left join previous_month
+    on this_month.account_id = previous_month.account_id
+    and previous_month.invoice_date = cast(this_month.invoice_date - interval 1 month as date)
+order by this_month.account_id, this_month.invoice_date
