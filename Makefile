@@ -36,8 +36,10 @@ demo: install
 	$(BIN)/callbill --warehouse $(WAREHOUSE) land $(DEMO_DIR)/landing
 	$(BIN)/callbill --warehouse $(WAREHOUSE) close $(DEMO_CLOSE_MONTH)
 	@echo
-	@echo "Warehouse:  $(WAREHOUSE)   (duckdb $(WAREHOUSE) -c 'select * from published.invoices limit 5')"
+	@echo "Warehouse:  $(WAREHOUSE)"
+	@echo "  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE)', read_only=True).sql('select * from published.invoices limit 5'))\""
 	@echo "Dagster UI: make ui   (http://127.0.0.1:3000)"
+	@echo "Dashboards: not built yet"
 
 test: install
 	$(BIN)/pytest -q
@@ -49,7 +51,8 @@ lint: install
 ui: install
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
-	CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	PATH=$(abspath $(BIN)):$$PATH CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) \
+		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:
 	rm -rf target logs $(DEMO_DIR) warehouse

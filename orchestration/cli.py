@@ -115,12 +115,14 @@ def close(invoice_month: str, no_publish: bool) -> None:
     click.echo(f"amount billed      USD {s['amount_billed']:,.2f}")
     click.echo(f"USF billed         USD {s['usf_billed']:,.2f}")
     click.echo(f"published          {s['published_invoices']:,} invoices, USD {s['published_total']:,.2f}")
+    click.echo(f"checks passed      {outcome.passed_checks}")
     click.echo(f"checks failed      {len(outcome.failed_checks)}")
     click.echo(
         f"checks warned      {len(outcome.warned_checks)}"
         + (f" ({', '.join(dict.fromkeys(outcome.warned_checks))})" if outcome.warned_checks else "")
     )
     click.echo(f"warehouse          {warehouse_path()}")
+    click.echo("Dagster UI         make ui  (http://127.0.0.1:3000; this run is in its Runs page)")
     click.echo(f"took               {time.perf_counter() - started:.1f} s")
     if not outcome.success:
         reasons = outcome.failed_checks or outcome.errors or ["the close job failed"]

@@ -20,6 +20,7 @@ class CloseOutcome:
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     failure_rows: dict[str, object] = field(default_factory=dict)
+    passed_checks: int = 0
     errors: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
     publication: str = ""
@@ -70,6 +71,7 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
             )
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
+            outcome.passed_checks += 1
             continue
         # Warn-severity checks (e.g. invoice recipients, R-INV-5) are reported; they never block.
         if evaluation.severity == dg.AssetCheckSeverity.WARN:
