@@ -276,3 +276,18 @@ final as (
 
 select * from final
 {%- endmacro %}
+
+{#- Every invoice line model but tax, in one place: tax is computed on their sum (R-TAX-1) and the
+    mart adds the tax lines to them. -#}
+{% macro invoice_lines_before_tax() -%}
+    {%- set line_models = [
+        'int_invoice_lines_recurring', 'int_invoice_lines_usage', 'int_invoice_lines_regulatory',
+        'int_invoice_lines_one_time', 'int_invoice_lines_adjustments', 'int_invoice_lines_corrections',
+    ] -%}
+    {%- for line_model in line_models %}
+    select * from {{ ref(line_model) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

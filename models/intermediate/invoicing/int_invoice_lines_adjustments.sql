@@ -19,10 +19,8 @@ published_lines as (
     select invoice_line_id from {{ source('published', 'invoice_lines') }} where line_type = 'adjustment'
 ),
 
-last_published as (
-    select account_id, max(invoice_date) as invoice_date
-    from published_invoices
-    group by account_id
+account_publication as (
+    select * from {{ ref('int_account_publication') }}
 ),
 
 first_choice as (
@@ -42,14 +40,14 @@ routed as (
         case
             when first_choice.natural_invoice_id is null then first_choice.natural_invoice_date
             when published_lines.invoice_line_id is not null then first_choice.natural_invoice_date
-            else cast(last_published.invoice_date + interval 1 month as date)
+            else account_publication.next_unpublished_invoice_date
         end as billed_invoice_date
     from first_choice
     left join published_lines
         on published_lines.invoice_line_id
         = {{ invoice_line_id('first_choice.natural_invoice_id', "'adjustment'", 'first_choice.adjustment_id') }}
-    left join last_published
-        on first_choice.account_id = last_published.account_id
+    left join account_publication
+        on first_choice.account_id = account_publication.account_id
 ),
 
 final as (

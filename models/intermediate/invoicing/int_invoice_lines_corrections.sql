@@ -85,10 +85,8 @@ open_corrections as (
     where differences.difference - coalesce(already_corrected.amount, 0) <> 0
 ),
 
-next_unpublished as (
-    select account_id, cast(max(invoice_date) + interval 1 month as date) as invoice_date
-    from published_invoices
-    group by account_id
+account_publication as (
+    select * from {{ ref('int_account_publication') }}
 ),
 
 final as (
@@ -108,11 +106,11 @@ final as (
         open_corrections.line_key as line_group,
         cast(null as varchar[]) as item_ids
     from open_corrections
-    inner join next_unpublished
-        on open_corrections.account_id = next_unpublished.account_id
+    inner join account_publication
+        on open_corrections.account_id = account_publication.account_id
     inner join account_invoices
         on open_corrections.account_id = account_invoices.account_id
-        and next_unpublished.invoice_date = account_invoices.invoice_date
+        and account_publication.next_unpublished_invoice_date = account_invoices.invoice_date
 )
 
 select * from final

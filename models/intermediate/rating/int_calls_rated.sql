@@ -22,10 +22,8 @@ published_late_calls as (
     select call_id, invoice_date from {{ source('published', 'rated_calls') }} where is_late
 ),
 
-last_published as (
-    select account_id, max(invoice_date) as invoice_date
-    from {{ source('published', 'invoices') }}
-    group by account_id
+account_publication as (
+    select * from {{ ref('int_account_publication') }}
 ),
 
 -- Calls of the months being built, and calls that landed after their month was published.
@@ -47,13 +45,13 @@ routed as (
         case
             when not candidates.is_late then candidates.natural_invoice_date
             when published_late_calls.call_id is not null then published_late_calls.invoice_date
-            else cast(last_published.invoice_date + interval 1 month as date)
+            else account_publication.next_unpublished_invoice_date
         end as billed_invoice_date
     from candidates
     left join published_late_calls
         on candidates.is_late and candidates.call_id = published_late_calls.call_id
-    left join last_published
-        on candidates.account_id = last_published.account_id
+    left join account_publication
+        on candidates.account_id = account_publication.account_id
 ),
 
 calls as (

@@ -10,17 +10,7 @@
 with
 
 lines as (
-    select * from {{ ref('int_invoice_lines_recurring') }}
-    union all
-    select * from {{ ref('int_invoice_lines_usage') }}
-    union all
-    select * from {{ ref('int_invoice_lines_regulatory') }}
-    union all
-    select * from {{ ref('int_invoice_lines_one_time') }}
-    union all
-    select * from {{ ref('int_invoice_lines_adjustments') }}
-    union all
-    select * from {{ ref('int_invoice_lines_corrections') }}
+    {{ invoice_lines_before_tax() }}
     union all
     select * from {{ ref('int_invoice_lines_tax') }}
 ),
