@@ -35,6 +35,26 @@ def landed_small(warehouse: Path) -> Path:
     return warehouse
 
 
+ACCOUNT_HEADER = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0]
+CDR_HEADER = "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec"
+UNKNOWN_PLAN_ACCOUNT = (
+    "ACC-9,Delta,US,NY,10001,platinum,,2025-01-01,2025-01-01,0,12,,0,false,d@x.example,d@x.example,,"
+    "2025-01-01T00:00:00Z"
+)
+
+
+def land_small_with(tmp_path: Path, extra: dict[str, str]) -> Path:
+    """Land the small fixture plus extra files {"entity/name.csv": "header\nrow..."}; returns the folder."""
+    folder = tmp_path / "landing"
+    if not folder.exists():
+        shutil.copytree(FIXTURES / "landing_small", folder)
+    for name, text in extra.items():
+        (folder / name).write_text(text + "\n")
+    result = CliRunner().invoke(main, ["land", str(folder)])
+    assert result.exit_code == 0, result.output + result.stderr
+    return folder
+
+
 def close(month: str, *flags: str):
     return CliRunner().invoke(main, ["close", month, *flags])
 
@@ -132,14 +152,7 @@ def test_closing_a_published_month_again_changes_nothing(landed_small):
 
 
 def test_unknown_plan_fails_the_close_and_publishes_nothing(warehouse, tmp_path):
-    folder = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", folder)
-    (folder / "accounts" / "late_signup.csv").write_text(
-        (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0] + "\n"
-        "ACC-9,Delta,US,NY,10001,platinum,,2025-01-01,2025-01-01,0,12,,0,false,d@x.example,d@x.example,,"
-        "2025-01-01T00:00:00Z\n"
-    )
-    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
+    land_small_with(tmp_path, {"accounts/late_signup.csv": f"{ACCOUNT_HEADER}\n{UNKNOWN_PLAN_ACCOUNT}"})
 
     result = close("2026-05")
 
@@ -163,15 +176,7 @@ def test_month_without_usf_factor_fails_naming_the_quarter(landed_small):
 
 
 def test_status_lists_open_failures_until_a_passing_close(warehouse, tmp_path):
-    folder = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", folder)
-    bad_account = (
-        (folder / "accounts" / "a.csv").read_text().splitlines()[0]
-        + "\n"
-        + ("ACC-9,Delta,US,NY,10001,platinum,,2025-01-01,2025-01-01,0,12,,0,false,d@x.example,,,2025-01-01T00:00:00Z\n")
-    )
-    (folder / "accounts" / "late_signup.csv").write_text(bad_account)
-    CliRunner().invoke(main, ["land", str(folder)])
+    land_small_with(tmp_path, {"accounts/late_signup.csv": f"{ACCOUNT_HEADER}\n{UNKNOWN_PLAN_ACCOUNT}"})
     assert close("2026-05").exit_code == 1
 
     failing = CliRunner().invoke(main, ["status"])
@@ -179,9 +184,8 @@ def test_status_lists_open_failures_until_a_passing_close(warehouse, tmp_path):
     assert "2026-05  account_plan_is_known (dbt" in failing.output
 
     # The plan is corrected by a newer version of the account row; the next close passes and publishes.
-    fixed = bad_account.replace("platinum", "basic").replace("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
-    (folder / "accounts" / "late_signup_fixed.csv").write_text(fixed)
-    CliRunner().invoke(main, ["land", str(folder)])
+    fixed = UNKNOWN_PLAN_ACCOUNT.replace("platinum", "basic").replace("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
+    land_small_with(tmp_path, {"accounts/late_signup_fixed.csv": f"{ACCOUNT_HEADER}\n{fixed}"})
     assert close("2026-05").exit_code == 0
     passing = CliRunner().invoke(main, ["status"]).output
     assert "open check failures: none" in passing
@@ -205,13 +209,13 @@ def test_published_tables_have_the_columns_of_their_marts(landed_small):
 
 
 def test_a_call_to_a_destination_without_a_rate_blocks_the_close(warehouse, tmp_path):
-    folder = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", folder)
-    (folder / "cdrs" / "unknown_destination.csv").write_text(
-        "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec\n"
-        "C990,ACC-1,outbound,+15125550100,+99912345678,2026-04-21T10:00:00Z,,60\n"
+    land_small_with(
+        tmp_path,
+        {
+            "cdrs/unknown_destination.csv": f"{CDR_HEADER}\n"
+            "C990,ACC-1,outbound,+15125550100,+99912345678,2026-04-21T10:00:00Z,,60"
+        },
     )
-    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
     result = close("2026-05")
     assert result.exit_code == 1
     assert "every_call_has_a_rate" in result.stderr
@@ -222,15 +226,11 @@ def test_a_call_to_a_destination_without_a_rate_blocks_the_close(warehouse, tmp_
 
 
 def test_recipient_problems_are_reported_but_the_account_is_billed(warehouse, tmp_path):
-    folder = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", folder)
-    header = (folder / "accounts" / "a.csv").read_text().splitlines()[0]
     six = ";".join(f"ap{i}@x.example" for i in range(6))
-    (folder / "accounts" / "too_many_recipients.csv").write_text(
-        f"{header}\nACC-3,Gamma,US,OR,97201,unlimited,,2025-06-01,2025-06-01,0,12,TX-EX-1,0,false,{six},,,"
-        "2026-01-01T00:00:00Z\n"
+    account = (
+        f"ACC-3,Gamma,US,OR,97201,unlimited,,2025-06-01,2025-06-01,0,12,TX-EX-1,0,false,{six},,,2026-01-01T00:00:00Z"
     )
-    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
+    land_small_with(tmp_path, {"accounts/too_many_recipients.csv": f"{ACCOUNT_HEADER}\n{account}"})
 
     result = close("2026-05")
 
@@ -240,13 +240,10 @@ def test_recipient_problems_are_reported_but_the_account_is_billed(warehouse, tm
 
 
 def test_a_failing_gx_expectation_blocks_publication_with_its_rows_and_audit(warehouse, tmp_path):
-    folder = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", folder)
-    (folder / "cdrs" / "spoofed.csv").write_text(
-        "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec\n"
-        "C950,ACC-3,outbound,+13125559999,+13125551234,2026-04-21T10:00:00Z,,60\n"
+    land_small_with(
+        tmp_path,
+        {"cdrs/spoofed.csv": f"{CDR_HEADER}\nC950,ACC-3,outbound,+13125559999,+13125551234,2026-04-21T10:00:00Z,,60"},
     )
-    assert CliRunner().invoke(main, ["land", str(folder)]).exit_code == 0
 
     result = close("2026-05")
 
