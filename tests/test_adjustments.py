@@ -1,15 +1,12 @@
 """Adjustments (R-CAL-6, R-INV-2): approved credits land on the next invoice; a dispute raised more
 than 15 days after the disputed invoice's date is quarantined with that reason, never applied."""
 
-import shutil
-from pathlib import Path
-
 import duckdb
+from cli_helpers import land_small_with, run
 from click.testing import CliRunner
 
 from orchestration.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
 ADJUSTMENTS = (
     "adjustment_id,account_id,amount,reason,approved_at,disputed_invoice_id\n"
     "ADJ-1,ACC-1,-25.00,Outage credit,2026-05-10T09:00:00Z,INV-202605-ACC-1\n"
@@ -19,20 +16,10 @@ ADJUSTMENTS = (
 )
 
 
-def run(*args: str):
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
 def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(warehouse, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", landing)
-    run("land", str(landing))
+    land_small_with(tmp_path)
     run("close", "2026-05")
-    (landing / "adjustments").mkdir()
-    (landing / "adjustments" / "may_credits.csv").write_text(ADJUSTMENTS)
-    landed = run("land", str(landing)).output
+    landed = land_small_with(tmp_path, {"adjustments/may_credits.csv": ADJUSTMENTS}).output
     assert "adjustments/may_credits.csv" in landed
     run("close", "2026-06")
 
@@ -65,18 +52,20 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(ware
 
 
 def test_a_changed_input_for_a_published_month_becomes_a_correction_on_the_next_invoice(warehouse, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", landing)
-    run("land", str(landing))
+    land_small_with(tmp_path)
     run("close", "2026-04")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         april_before = con.execute("select * from published.invoice_lines where invoice_date = '2026-04-01'").fetchall()
     # ACC-1 had 4 desk phones since 2025, not 3: a corrected item version lands after April was published.
-    (landing / "subscription_items" / "corrected.csv").write_text(
-        "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
-        "IT-1,ACC-1,PHONE_DESK,4,,101,false,2025-01-01,,2026-04-20T00:00:00Z\n"
+    land_small_with(
+        tmp_path,
+        {
+            "subscription_items/corrected.csv": (
+                "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,"
+                "updated_at\nIT-1,ACC-1,PHONE_DESK,4,,101,false,2025-01-01,,2026-04-20T00:00:00Z"
+            )
+        },
     )
-    run("land", str(landing))
 
     refused = CliRunner().invoke(main, ["close", "2026-04"])
     assert refused.exit_code == 1

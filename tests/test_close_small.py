@@ -4,28 +4,21 @@ Expected amounts are worked out here from BILLING_RULES.md with Python's Decimal
 from the models.
 """
 
-import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
+from cli_helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, land_small_with, query
 from click.testing import CliRunner
 
 from orchestration.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
 USF_2026_Q2 = Decimal("0.370")
 SAFE_HARBOR = Decimal("0.649")
 
 
 def cents(x: Decimal) -> Decimal:
     return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture
@@ -35,24 +28,10 @@ def landed_small(warehouse: Path) -> Path:
     return warehouse
 
 
-ACCOUNT_HEADER = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0]
-CDR_HEADER = "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec"
 UNKNOWN_PLAN_ACCOUNT = (
     "ACC-9,Delta,US,NY,10001,platinum,,2025-01-01,2025-01-01,0,12,,0,false,d@x.example,d@x.example,,"
     "2025-01-01T00:00:00Z"
 )
-
-
-def land_small_with(tmp_path: Path, extra: dict[str, str]) -> Path:
-    """Land the small fixture plus extra files {"entity/name.csv": "header\nrow..."}; returns the folder."""
-    folder = tmp_path / "landing"
-    if not folder.exists():
-        shutil.copytree(FIXTURES / "landing_small", folder)
-    for name, text in extra.items():
-        (folder / name).write_text(text + "\n")
-    result = CliRunner().invoke(main, ["land", str(folder)])
-    assert result.exit_code == 0, result.output + result.stderr
-    return folder
 
 
 def close(month: str, *flags: str):

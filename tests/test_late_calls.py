@@ -2,25 +2,15 @@
 the published invoice does not change. R-RATE-6: the call detail of an invoice as CSV."""
 
 import csv
-import shutil
 from pathlib import Path
 
 import duckdb
+from cli_helpers import CDR_HEADER, FIXTURES, land_small_with, run
 from click.testing import CliRunner
 
 from orchestration.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
-LATE_CALL = (
-    "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec\n"
-    "C900,ACC-1,outbound,+15125550100,+442079460000,2026-04-20T15:00:00Z,,120\n"
-)
-
-
-def run(*args: str):
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output + result.stderr
-    return result
+LATE_CALL = f"{CDR_HEADER}\nC900,ACC-1,outbound,+15125550100,+442079460000,2026-04-20T15:00:00Z,,120"
 
 
 def published_may(warehouse: Path) -> list[tuple]:
@@ -36,14 +26,11 @@ def published_may(warehouse: Path) -> list[tuple]:
 
 
 def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(warehouse, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "landing_small", landing)
-    run("land", str(landing))
+    land_small_with(tmp_path)
     run("close", "2026-05")
     before = published_may(warehouse)
 
-    (landing / "cdrs" / "late_resend.csv").write_text(LATE_CALL)
-    run("land", str(landing))
+    land_small_with(tmp_path, {"cdrs/late_resend.csv": LATE_CALL})
     assert "reproduced" in run("close", "2026-05").output  # re-close: the late call stays off May
     run("close", "2026-06")
 
