@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 WAREHOUSE ?= warehouse/callbill.duckdb
+LANDING ?= landing
 DEMO_DIR := demo
 DEMO_START_MONTH := 2026-02
 DEMO_CLOSE_MONTH := 2026-05
@@ -14,7 +15,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test lint ui clean
+.PHONY: install demo test test-ui browser lint ui clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -42,7 +43,14 @@ demo: install
 	@echo "Dashboards: not built yet"
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not ui"
+
+# Browser tests: a real web server and Debian's headless chromium (no browser download).
+test-ui: install browser
+	$(BIN)/pytest -q -m ui
+
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 lint: install
 	$(BIN)/ruff check orchestration tests
@@ -51,7 +59,7 @@ lint: install
 ui: install
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
-	PATH=$(abspath $(BIN)):$$PATH CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) \
+	PATH=$(abspath $(BIN)):$$PATH CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) CALLBILL_LANDING=$(abspath $(LANDING)) \
 		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:

@@ -1,10 +1,11 @@
 -- One row per account billed in the months being closed: outbound calls whose calling number is no
--- account's number, and whether its billed minutes jumped past the spike factor.
+-- account's number, calls no rate deck row priced, and whether its billed minutes jumped past the
+-- spike factor.
 with numbers as (
     select distinct phone_number from staging.stg_landing__subscription_items where phone_number is not null
 ),
 calls as (
-    select account_id, invoice_date, source_number, billable_minutes, call_type
+    select account_id, invoice_date, source_number, billable_minutes, call_type, rate_per_minute
     from marts.fct_rated_calls
     where invoice_date between $invoice_month_start and $invoice_month_end
 ),
@@ -20,6 +21,7 @@ this_month as (
             where call_type in ('local', 'long_distance', 'international', 'premium')
                 and source_number not in (select phone_number from numbers)
         ) as example_unknown_number,
+        count(*) filter (where call_type = 'unrated' or rate_per_minute is null) as unrated_calls,
         sum(billable_minutes) as minutes
     from calls
     group by account_id, invoice_date
@@ -34,6 +36,7 @@ select
     strftime(this_month.invoice_date, '%Y-%m') as invoice_month,
     this_month.calls_from_unknown_numbers,
     this_month.example_unknown_number,
+    this_month.unrated_calls,
     cast(this_month.minutes as double) as minutes,
     cast(previous_month.minutes as double) as previous_minutes,
     case

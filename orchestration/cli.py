@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -135,6 +136,43 @@ def close(invoice_month: str, no_publish: bool) -> None:
                     click.echo(f"    {row}", err=True)
         fail(f"close {invoice_month} failed, nothing published: " + ", ".join(dict.fromkeys(reasons)))
     click.echo("drafts built, not published (--no-publish)" if no_publish else outcome.publication)
+
+
+def run_monthly_job(job_name: str, invoice_month: str) -> dict[str, object]:
+    from orchestration.close import run_job
+
+    try:
+        outcome = run_job(job_name, invoice_month)
+    except ValueError as exc:
+        fail(str(exc))
+    if not outcome.success:
+        fail(f"{job_name} {invoice_month} failed: " + "; ".join(outcome.errors or ["see the Dagster UI"]))
+    return outcome.metadata
+
+
+@main.command()
+@click.argument("invoice_month")
+def autopay(invoice_month: str) -> None:
+    """Write the autopay charge file of INVOICE_MONTH (YYYY-MM), charged on its 10th (R-CAL-5)."""
+    run = run_monthly_job("autopay_run", invoice_month)["autopay_runs"][invoice_month]
+    click.echo(f"autopay date       {run['autopay_date']}")
+    click.echo(f"charges            {run['charges']:,}")
+    click.echo(f"amount             USD {Decimal(run['total']):,.2f}")
+    click.echo(f"file               {run['file']}")
+
+
+@main.command()
+@click.argument("invoice_month")
+def payout(invoice_month: str) -> None:
+    """Write the partner payout files of INVOICE_MONTH's 15th (R-COMM-1): residuals, spiffs, clawbacks."""
+    payouts = run_monthly_job("commission_payout", invoice_month)["payouts"]
+    for payout_date, payout in payouts.items():
+        click.echo(f"payout date        {payout_date}")
+        click.echo(f"amount             USD {Decimal(payout['total']):,.2f}")
+        for name, partner in payout["partners"].items():
+            click.echo(f"  {name}  {partner['rows']:>4} row(s)  USD {Decimal(partner['total']):>12,.2f}")
+        if not payout["partners"]:
+            click.echo("  nothing payable")
 
 
 @main.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
-from orchestration.warehouse import actor, connect, table_exists, warehouse_path
+from orchestration.warehouse import actor, connect, record_event, table_exists, warehouse_path
 
 
 @dataclass
@@ -81,15 +81,65 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
             failures = evaluation.metadata.get("failures")
             if failures is not None:
                 outcome.failure_rows[evaluation.check_name] = failures.value
+    outcome.errors = step_errors(result)
+    outcome.summary = month_summary(first, last)
+    with connect() as con:
+        record_event(
+            con,
+            "close_finished",
+            {
+                "run_id": result.run_id,
+                "months": f"{first}..{last}",
+                "success": outcome.success,
+                "published": outcome.published,
+                "failed_checks": outcome.failed_checks,
+                "errors": outcome.errors,
+            },
+            parse_invoice_month(first).isoformat(),
+        )
+    return outcome
+
+
+@dataclass
+class JobOutcome:
+    success: bool
+    metadata: dict[str, object] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def run_job(job_name: str, invoice_month: str) -> JobOutcome:
+    """Run a monthly job (autopay_run, commission_payout) in process for one invoice month."""
+    parse_invoice_month(invoice_month)
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    with dagster_instance() as instance:
+        result = job.execute_in_process(
+            partition_key=invoice_month,
+            instance=instance,
+            raise_on_error=False,
+            tags={"dagster/user": actor(), "callbill/command": job_name},
+            run_config={"loggers": {"close_progress": {}}},
+        )
+    outcome = JobOutcome(result.success)
+    for event in result.get_asset_materialization_events():
+        for key, value in event.materialization.metadata.items():
+            outcome.metadata[key] = getattr(value, "value", value)
+    outcome.errors = step_errors(result)
+    return outcome
+
+
+def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The innermost error of each failed step, one line each."""
+    errors = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
             while error.cause is not None:
                 error = error.cause
             message = (error.message or error.cls_name or "").strip().splitlines()
-            outcome.errors.append(f"{event.step_key}: {message[0] if message else 'failed'}")
-    outcome.summary = month_summary(first, last)
-    return outcome
+            errors.append(f"{event.step_key}: {message[0] if message else 'failed'}")
+    return errors
 
 
 def month_summary(first: str, last: str, warehouse: Path | None = None) -> dict[str, object]:

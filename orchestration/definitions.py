@@ -6,19 +6,36 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.dbt import callbill_dbt_models
+from orchestration.defs.dbt import callbill_dbt_models, callbill_ledger_models
 from orchestration.defs.jobs import close_schedule, month_end_close
 from orchestration.defs.landing import landed_files
+from orchestration.defs.ledger import (
+    autopay_charge_file,
+    autopay_run,
+    autopay_schedule,
+    commission_payout,
+    commission_payout_files,
+    payout_schedule,
+)
 from orchestration.defs.progress import close_progress
 from orchestration.defs.publish import publish_invoices
 from orchestration.defs.quality import gx_checks
+from orchestration.defs.sensors import close_failed, close_succeeded, land_new_files, new_landing_files
 from orchestration.project import callbill_project
 
 defs = dg.Definitions(
-    assets=[landed_files, callbill_dbt_models, publish_invoices],
+    assets=[
+        landed_files,
+        callbill_dbt_models,
+        publish_invoices,
+        callbill_ledger_models,
+        autopay_charge_file,
+        commission_payout_files,
+    ],
     asset_checks=gx_checks,
-    jobs=[month_end_close],
-    schedules=[close_schedule],
+    jobs=[month_end_close, autopay_run, commission_payout, land_new_files],
+    schedules=[close_schedule, autopay_schedule, payout_schedule],
+    sensors=[new_landing_files, close_succeeded, close_failed],
     loggers={"close_progress": close_progress},
     resources={
         "dbt": DbtCliResource(project_dir=callbill_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))

@@ -20,6 +20,11 @@ from orchestration.warehouse import connect, record_event, utc_now
 E164_OR_EXTENSION = r"^(\+[1-9][0-9]{1,14}|[0-9]{2,6})$"
 MONEY = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 RATE = r"^[0-9]+(\.[0-9]{1,6})?$"
+CARD_BRANDS = ("visa", "mastercard", "amex", "discover")
+# PCI DSS 3.4: a run of 13+ digits may be a card number, and in last4 (or a payment line that did not
+# parse) 5+ digits may be a bank account number; only the last four are kept, even in quarantine.
+MASK_CARD_NUMBERS = r"[0-9]{9,}([0-9]{4})"
+MASK_ACCOUNT_NUMBERS = r"[0-9]+([0-9]{4})"
 DISPUTE_WINDOW_DAYS = 15
 
 
@@ -231,6 +236,31 @@ def _entity_rules(entity: str) -> list[str]:
         return [
             "case when try_cast(duration_sec as bigint) < 0 then 'duration_sec: negative duration' end",
         ]
+    if entity == "payments":
+        card_number = " or ".join(
+            f"luhn_valid(regexp_extract(\"{c.name}\", '[0-9]{{13,19}}'))" for c in ENTITIES["payments"]
+        )
+        brands = ", ".join(_quote(b) for b in CARD_BRANDS)
+        return [
+            "case when try_cast(amount as decimal(18, 2)) <= 0 then 'amount: a payment must be positive' end",
+            f"""case
+                when {card_number}
+                    then 'a full card number was landed (never stored: PCI DSS 3.4); '
+                        || 'send the brand and last four digits only'
+                when method = 'ach' and regexp_full_match(last4, '[0-9]{{5,}}')
+                    then 'last4: a full bank account number was landed; send the last four digits only (R-PAY-1)'
+                when method in ('card', 'ach') and (last4 is null or not regexp_full_match(last4, '[0-9]{{4}}'))
+                    then 'last4: must be the last four digits of the ' || method
+                when method = 'check' and last4 is not null then 'last4: a check has no card or account number'
+            end""",
+            f"""case
+                when method = 'card' and lower(card_brand) not in ({brands})
+                    then 'card_brand: ' || card_brand || ' is not one of {"/".join(CARD_BRANDS)}'
+                when method = 'card' and card_brand is null then 'card_brand: missing for a card payment'
+                when method in ('ach', 'check') and card_brand is not null
+                    then 'card_brand: ' || card_brand || ' given for a ' || method || ' payment'
+            end""",
+        ]
     if entity == "adjustments":
         # R-CAL-6: an invoice can be disputed only within 15 days of its invoice date.
         disputed_date = "(select p.invoice_date from published.invoices as p where p.invoice_id = disputed_invoice_id)"
@@ -245,6 +275,24 @@ def _entity_rules(entity: str) -> list[str]:
             end""",
         ]
     return []
+
+
+def _masked(text_expr: str, pattern: str) -> str:
+    return f"regexp_replace({text_expr}, {_quote(pattern)}, '****\\1', 'g')"
+
+
+LUHN_MACRO = """
+create or replace temp macro luhn_valid(digits) as (
+    coalesce(length(digits) between 13 and 19, false)
+    and list_sum(list_transform(range(1, length(digits) + 1), lambda i: (
+        case when i % 2 = 0
+            then 2 * cast(substr(reverse(digits), i, 1) as integer)
+                - case when cast(substr(reverse(digits), i, 1) as integer) >= 5 then 9 else 0 end
+            else cast(substr(reverse(digits), i, 1) as integer)
+        end
+    ))) % 10 = 0
+)
+"""
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -323,7 +371,13 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
         landed_at = utc_now()
         problems = [p for c in columns for p in _problem_exprs(c)] + _entity_rules(entity)
         reason = "nullif(concat_ws('; ', " + ", ".join(problems) + "), '')"
-        raw_text = "concat_ws(',', " + ", ".join(f"coalesce(\"{c.name}\", '')" for c in columns) + ")"
+        fields = [f'"{c.name}"' for c in columns]
+        csv_line = "csv_line"
+        if entity == "payments":
+            fields = [_masked(f, MASK_ACCOUNT_NUMBERS if f == '"last4"' else MASK_CARD_NUMBERS) for f in fields]
+            csv_line = _masked(csv_line, MASK_ACCOUNT_NUMBERS)
+            reason = _masked(reason, MASK_CARD_NUMBERS)
+        raw_text = "concat_ws(',', " + ", ".join(f"coalesce({f}, '')" for f in fields) + ")"
         con.execute(f"create or replace temp table checked as select *, {reason} as _reason from incoming")
         typed = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in columns)
         con.execute(
@@ -337,8 +391,8 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             [entity, str(path), landed_at],
         )
         con.execute(
-            "insert into raw.quarantine select ?, ?, line, csv_line, 'malformed CSV line: ' || lower(error_message), ? "
-            "from rejects order by line",
+            f"insert into raw.quarantine select ?, ?, line, {csv_line}, "
+            "'malformed CSV line: ' || lower(error_message), ? from rejects order by line",
             [entity, str(path), landed_at],
         )
         accepted, typed_bad = con.execute(
@@ -391,6 +445,7 @@ def land_folder(in_dir: Path, warehouse: Path | None = None) -> LandingReport:
         report.files.append(FileResult(path, "?", "failed", message="not a CSV/Parquet file in a known entity folder"))
     with connect(warehouse) as con:
         ensure_raw_tables(con)
+        con.execute(LUHN_MACRO)
         for path, entity in files:
             report.files.append(land_file(con, path.resolve(), entity))
     return report

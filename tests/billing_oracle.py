@@ -308,3 +308,30 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
         taxed = cents(tax[state] * subtotal) if not account.row["tax_exempt_certificate_id"] else Decimal(0)
         totals[f"INV-{invoice_date:%Y%m}-{account_id}"] = subtotal + taxed
     return totals
+
+
+def with_account_credit(landing: Path, months: dict[date, dict[str, Decimal]]) -> dict[str, Decimal]:
+    """R-PAY-2: invoice totals of months billed in one run (nothing published before), after each
+    invoice consumes the account's credit: settled payments beyond what was invoiced before it."""
+    payments = {p["payment_id"]: p for p in rows(landing / "payments")}  # the last landed version
+    invoices: dict[str, list[tuple[date, str, Decimal]]] = defaultdict(list)
+    for invoice_date, totals in months.items():
+        for invoice_id, total in totals.items():
+            invoices[invoice_id.split("-", 2)[2]].append((invoice_date, invoice_id, total))
+    after_credit = {}
+    for account_id, account_invoices in invoices.items():
+        account_invoices.sort()
+        first, ids = account_invoices[0][0], {i for _, i, _ in account_invoices}
+        paid = [
+            (stamp(p["received_at"]), Decimal(p["amount"]))
+            for p in payments.values()
+            if p["account_id"] == account_id
+            and p["status"] == "settled"
+            and (p["invoice_id"] in ids or (not p["invoice_id"] and stamp(p["received_at"]).date() >= first))
+        ]
+        for invoice_date, invoice_id, total in account_invoices:
+            received = sum((a for t, a in paid if t.date() < invoice_date), Decimal(0))
+            invoiced = sum((t for d, _, t in account_invoices if d < invoice_date), Decimal(0))
+            credit = max(received - invoiced, Decimal(0))
+            after_credit[invoice_id] = total - min(credit, total) if total > 0 else total
+    return after_credit

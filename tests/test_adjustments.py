@@ -38,6 +38,10 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(ware
             "select sum(amount) filter (where line_type not in ('tax')) from published.invoice_lines "
             "where invoice_id = 'INV-202606-ACC-1'"
         ).fetchone()[0]
+        audited = con.execute(
+            "select invoice_month::varchar, details->>'invoice_id', details->>'adjustment', details->>'amount' "
+            "from audit.billing_events where event_type = 'adjustment_applied' order by event_id"
+        ).fetchall()
 
     assert quarantined == [
         (3, "dispute of INV-202605-ACC-1 dated 2026-05-01 is outside the 15-day dispute window (R-CAL-6)"),
@@ -49,6 +53,11 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(ware
     ]
     # R-TAX-1: the credit reduces the taxable subtotal of every other line.
     assert acc1_tax_base == acc1_lines
+    # R-AUDIT-1: each applied adjustment is in the audit table with its publication.
+    assert audited == [
+        ("2026-06-01", "INV-202606-ACC-1", "ADJ-1", "-25.00"),
+        ("2026-06-01", "INV-202606-ACC-3", "ADJ-4", "-5.50"),
+    ]
 
 
 def test_a_changed_input_for_a_published_month_becomes_a_correction_on_the_next_invoice(warehouse, tmp_path):

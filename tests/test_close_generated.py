@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from billing_oracle import expected_invoice_totals
+from billing_oracle import expected_invoice_totals, with_account_credit
 from click.testing import CliRunner
 
 from orchestration.cli import main
@@ -70,9 +70,17 @@ def test_three_month_backfill_publishes_each_month_to_the_cent(warehouse, tmp_pa
     with duckdb.connect(str(warehouse), read_only=True) as con:
         published = dict(con.execute("select invoice_id, total from published.invoices").fetchall())
         runs = con.execute("select count(*) from audit.billing_events where event_type = 'close_started'").fetchone()
-    expected = {}
-    for month in (2, 3, 4):
-        expected |= expected_invoice_totals(landing, date(2026, month, 1))
+        credit_lines = dict(
+            con.execute(
+                "select invoice_id, -amount from published.invoice_lines where line_key = 'account_credit'"
+            ).fetchall()
+        )
+    before_credit = {date(2026, m, 1): expected_invoice_totals(landing, date(2026, m, 1)) for m in (2, 3, 4)}
+    expected = with_account_credit(landing, before_credit)
+    credits = {
+        i: total - expected[i] for month in before_credit.values() for i, total in month.items() if total != expected[i]
+    }
     assert {i[4:10] for i in published} == {"202602", "202603", "202604"}
     assert published == expected
+    assert credit_lines == credits and len(credits) > 3  # overpayments consumed by the next invoice (R-PAY-2)
     assert runs == (1,)  # one run for the whole range

@@ -12,7 +12,17 @@ from orchestration.project import callbill_project
 from orchestration.warehouse import connect, record_event
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
-AREA_GROUPS = {"rating": "rating", "invoicing": "invoicing", "billing": "invoicing"}
+AREA_GROUPS = {
+    "rating": "rating",
+    "invoicing": "invoicing",
+    "billing": "invoicing",
+    "receivables": "receivables",
+    "commissions": "commissions",
+}
+# Payments, receivables and commissions read published invoices: they build after publication.
+LEDGER_MODEL_PATHS = ("intermediate/receivables/", "marts/receivables/", "marts/commissions/")
+LEDGER_SELECTION = " ".join(f"path:models/{path.rstrip('/')}" for path in LEDGER_MODEL_PATHS)
+PUBLICATION = dg.AssetKey("publish_invoices")
 
 
 class CallbillTranslator(DagsterDbtTranslator):
@@ -32,6 +42,13 @@ class CallbillTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:billing"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        path = manifest.get("nodes", {}).get(unique_id, {}).get("original_file_path", "")
+        if path.startswith(tuple(f"models/{p}" for p in LEDGER_MODEL_PATHS)):
+            return spec.merge_attributes(deps=[PUBLICATION])
+        return spec
 
 
 translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -61,25 +78,11 @@ def error_reason(message: str) -> str:
     return errors[0] if errors else (lines[-1] if lines else "")
 
 
-@dbt_assets(
-    manifest=callbill_project.manifest_path,
-    project=callbill_project,
-    partitions_def=invoice_months,
-    dagster_dbt_translator=translator,
-    # A backfill arrives as one range; the models build every month of it in one dbt run.
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` of the selected models for the partition (range), with failures in the audit table."""
     key_range = context.partition_key_range
     dbt_vars = dbt_vars_for_invoice_months(key_range.start, key_range.end)
     context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
-    with connect() as con:
-        record_event(
-            con,
-            "close_started",
-            {"run_id": context.run_id, "months": f"{key_range.start}..{key_range.end}"},
-            dbt_vars["invoice_month_start"],
-        )
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
     try:
         yield from invocation.stream()
@@ -95,7 +98,7 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) 
                 record_event(
                     con,
                     "check_failed",
-                    {"source": "dbt", "run_id": context.run_id, **failure},
+                    {"source": "dbt", "run_id": context.run.run_id, **failure},
                     dbt_vars["invoice_month_start"],
                 )
         names = "; ".join(f"{f['check']}: {f['message']}" if f["kind"] != "test" else f["check"] for f in failures)
@@ -103,3 +106,38 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) 
             description=f"dbt build failed for {key_range.start}..{key_range.end}: {names}",
             metadata={"failures": dg.MetadataValue.json(failures)},
         )
+
+
+@dbt_assets(
+    manifest=callbill_project.manifest_path,
+    project=callbill_project,
+    exclude=LEDGER_SELECTION,
+    partitions_def=invoice_months,
+    dagster_dbt_translator=translator,
+    # A backfill arrives as one range; the models build every month of it in one dbt run.
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Staging, rating and invoicing: the draft invoices of the invoice month(s)."""
+    key_range = context.partition_key_range
+    with connect() as con:
+        record_event(
+            con,
+            "close_started",
+            {"run_id": context.run.run_id, "months": f"{key_range.start}..{key_range.end}"},
+            dbt_vars_for_invoice_months(key_range.start, key_range.end)["invoice_month_start"],
+        )
+    yield from dbt_build(context, dbt)
+
+
+@dbt_assets(
+    manifest=callbill_project.manifest_path,
+    project=callbill_project,
+    select=LEDGER_SELECTION,
+    partitions_def=invoice_months,
+    dagster_dbt_translator=translator,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def callbill_ledger_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Payments, receivables, autopay charges and commissions, over every published invoice."""
+    yield from dbt_build(context, dbt)

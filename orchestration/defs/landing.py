@@ -1,5 +1,6 @@
 """Landing as a Dagster asset: the raw tables that the dbt sources read."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from orchestration.land import ENTITIES, land_folder
 
 
 class LandingConfig(dg.Config):
-    landing_dir: str = "landing"
+    landing_dir: str = os.environ.get("CALLBILL_LANDING", "landing")
 
 
 @dg.multi_asset(

@@ -118,6 +118,18 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             "published_at": published_at.isoformat(),
         }
         record_event(con, "publication", details, invoice_date)
+        # R-AUDIT-1: each adjustment (credit, correction, account credit) that reached a customer.
+        for invoice_id, key, description, amount in con.execute(
+            "select invoice_id, line_key, description, amount from published.invoice_lines "
+            "where invoice_date = ? and line_type = 'adjustment' order by invoice_id, line_key",
+            [invoice_date],
+        ).fetchall():
+            record_event(
+                con,
+                "adjustment_applied",
+                {"invoice_id": invoice_id, "adjustment": key, "description": description, "amount": str(amount)},
+                invoice_date,
+            )
         con.execute("commit")
     except PublicationRefused:
         raise

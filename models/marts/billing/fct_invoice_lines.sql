@@ -13,6 +13,8 @@ lines as (
     {{ invoice_lines_before_tax() }}
     union all
     select * from {{ ref('int_invoice_lines_tax') }}
+    union all
+    select * from {{ ref('int_invoice_lines_account_credit') }}
 ),
 
 final as (

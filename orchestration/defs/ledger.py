@@ -1,0 +1,90 @@
+"""After publication: the autopay run on the 10th (R-CAL-5) and the partner payout on the 15th (R-COMM-1)."""
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+
+from orchestration.defs.dbt import callbill_ledger_models
+from orchestration.defs.partitions import invoice_months
+from orchestration.exports import write_autopay_file, write_payout_files
+from orchestration.warehouse import connect
+
+AUTOPAY_JOB_NAME = "autopay_run"
+PAYOUT_JOB_NAME = "commission_payout"
+
+
+@dg.asset(
+    partitions_def=invoice_months,
+    deps=[get_asset_key_for_model([callbill_ledger_models], "rpt_autopay_charges")],
+    group_name="receivables",
+    owners=["team:billing"],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="The month's autopay charge file (R-CAL-5): account, invoice, open amount and masked "
+    "method for every autopay account that owes on its published invoices on the 10th.",
+)
+def autopay_charge_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    runs = {}
+    with connect() as con:
+        for month in context.partition_keys:
+            result = write_autopay_file(con, month)
+            context.log.info(f"{month}: {result.rows} autopay charge(s), USD {result.total}: {result.files[0]}")
+            runs[month] = {
+                "file": str(result.files[0]),
+                "charges": result.rows,
+                "total": str(result.total),
+                "autopay_date": result.run_date.isoformat(),
+            }
+    return dg.MaterializeResult(metadata={"autopay_runs": dg.MetadataValue.json(runs)})
+
+
+@dg.asset(
+    partitions_def=invoice_months,
+    deps=[get_asset_key_for_model([callbill_ledger_models], "fct_commissions")],
+    group_name="commissions",
+    owners=["team:billing"],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Partner payout files for the 15th of the month (R-COMM-1): residuals of the month's "
+    "invoices (R-COMM-2), spiffs earned by full payment the month before (R-COMM-3), clawbacks.",
+)
+def commission_payout_files(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    payouts = {}
+    with connect() as con:
+        for month in context.partition_keys:
+            result = write_payout_files(con, month)
+            context.log.info(f"{len(result.files)} partner file(s), USD {result.total} payable {result.run_date}")
+            payouts[result.run_date.isoformat()] = {"partners": result.by_file, "total": str(result.total)}
+    return dg.MaterializeResult(metadata={"payouts": dg.MetadataValue.json(payouts)})
+
+
+ledger_models = dg.AssetSelection.assets(callbill_ledger_models)
+
+autopay_run = dg.define_asset_job(
+    name=AUTOPAY_JOB_NAME,
+    selection=ledger_models | dg.AssetSelection.assets(autopay_charge_file),
+    description="Rebuilds payments and receivables and writes the month's autopay charge file (R-CAL-5).",
+    executor_def=dg.in_process_executor,
+)
+
+commission_payout = dg.define_asset_job(
+    name=PAYOUT_JOB_NAME,
+    selection=ledger_models | dg.AssetSelection.assets(commission_payout_files),
+    description="Rebuilds commissions and writes the partner payout files of the 15th (R-COMM-1).",
+    executor_def=dg.in_process_executor,
+)
+
+autopay_schedule = dg.build_schedule_from_partitioned_job(
+    autopay_run,
+    name="autopay_run_on_the_10th",
+    day_of_month=10,
+    hour_of_day=6,
+    minute_of_hour=0,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+payout_schedule = dg.build_schedule_from_partitioned_job(
+    commission_payout,
+    name="commission_payout_on_the_15th",
+    day_of_month=15,
+    hour_of_day=6,
+    minute_of_hour=0,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)

@@ -1,0 +1,99 @@
+"""Files for the outside world: the autopay charge file (R-CAL-5) and partner payout files (R-COMM-1).
+
+Both read marts that dbt built after publication; each run rewrites its month's files whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from orchestration.defs.partitions import parse_invoice_month
+from orchestration.warehouse import record_event, warehouse_path
+
+AUTOPAY_COLUMNS = ("autopay_date", "account_id", "invoice_id", "amount", "payment_method")
+PAYOUT_COLUMNS = ("partner_id", "account_id", "invoice_id", "commission_type", "basis_amount", "amount", "earned_date")
+
+
+def exports_dir() -> Path:
+    """Where files for payment processors and partners go: CALLBILL_EXPORTS, else next to the warehouse."""
+    return Path(os.environ.get("CALLBILL_EXPORTS") or warehouse_path().parent / "exports")
+
+
+@dataclass
+class ExportResult:
+    run_date: date
+    files: list[Path] = field(default_factory=list)
+    rows: int = 0
+    total: Decimal = Decimal("0.00")
+    by_file: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def _write(path: Path, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    tmp.replace(path)  # readers never see half a file
+
+
+def write_autopay_file(con: duckdb.DuckDBPyConnection, invoice_month: str, out_dir: Path | None = None) -> ExportResult:
+    """The charges of the month's autopay run (the 10th): one row per open invoice of an autopay account."""
+    invoice_date = parse_invoice_month(invoice_month)
+    rows = con.execute(
+        f"select {', '.join(AUTOPAY_COLUMNS)} from marts.rpt_autopay_charges "
+        "where invoice_month = ? order by account_id, invoice_id",
+        [invoice_date],
+    ).fetchall()
+    result = ExportResult(run_date=rows[0][0] if rows else invoice_date)
+    path = (out_dir or exports_dir() / "autopay") / f"autopay_{invoice_month}.csv"
+    _write(path, AUTOPAY_COLUMNS, rows)
+    result.files.append(path)
+    result.rows = len(rows)
+    result.total = sum((r[3] for r in rows), Decimal("0.00"))
+    record_event(
+        con,
+        "autopay_file",
+        {"file": str(path), "charges": result.rows, "accounts": len({r[1] for r in rows}), "total": str(result.total)},
+        invoice_date.isoformat(),
+    )
+    return result
+
+
+def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_dir: Path | None = None) -> ExportResult:
+    """Commissions payable on the 15th of the month (R-COMM-1): one file per partner."""
+    payout_date = parse_invoice_month(invoice_month).replace(day=15)
+    rows = con.execute(
+        f"select {', '.join(PAYOUT_COLUMNS)} from marts.fct_commissions "
+        "where payout_date = ? order by partner_id, commission_type, account_id, invoice_id",
+        [payout_date],
+    ).fetchall()
+    result = ExportResult(run_date=payout_date)
+    folder = out_dir or exports_dir() / "payouts" / invoice_month
+    if folder.exists():
+        for stale in folder.glob("*.csv"):
+            stale.unlink()
+    for partner in sorted({r[0] for r in rows}):
+        partner_rows = [r for r in rows if r[0] == partner]
+        path = folder / f"payout_{invoice_month}_{partner}.csv"
+        _write(path, PAYOUT_COLUMNS, partner_rows)
+        total = sum((r[5] for r in partner_rows), Decimal("0.00"))
+        result.files.append(path)
+        result.by_file[path.name] = {"rows": len(partner_rows), "total": str(total)}
+    result.rows = len(rows)
+    result.total = sum((r[5] for r in rows), Decimal("0.00"))
+    record_event(
+        con,
+        "commission_payout",
+        {"payout_date": payout_date.isoformat(), "partners": result.by_file, "total": str(result.total)},
+        payout_date.replace(day=1).isoformat(),
+    )
+    return result

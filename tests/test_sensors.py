@@ -1,0 +1,76 @@
+"""Sensors: new landing files start a landing run; every close run started in Dagster is audited."""
+
+import json
+import shutil
+
+import dagster as dg
+from cli_helpers import FIXTURES, land_small_with, query
+
+from orchestration.close import dagster_instance
+from orchestration.defs.sensors import close_succeeded, new_landing_files
+
+
+def test_new_files_in_the_landing_folder_start_one_landing_run_each_time(warehouse, tmp_path, monkeypatch):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    monkeypatch.setenv("CALLBILL_LANDING", str(folder))
+
+    first = new_landing_files(dg.build_sensor_context())
+    assert len(first.run_requests) == 1
+    request = first.run_requests[0]
+    assert request.tags["callbill/new_files"] == "4"
+    assert request.run_config == {"ops": {"landed_files": {"config": {"landing_dir": str(folder)}}}}
+
+    again = new_landing_files(dg.build_sensor_context(cursor=first.cursor))
+    assert isinstance(again, dg.SkipReason)
+    assert str(folder) in again.skip_message
+
+    (folder / "cdrs" / "late.csv").write_text(
+        (FIXTURES / "landing_small" / "cdrs" / "c.csv").read_text().splitlines()[0] + "\n"
+        "LATE-1,ACC-1,outbound,+15125550100,+15125550199,2026-04-30T10:00:00Z,2026-04-30T10:01:00Z,60\n"
+    )
+    later = new_landing_files(dg.build_sensor_context(cursor=first.cursor))
+    assert later.run_requests[0].tags["callbill/new_files"] == "1"
+    assert later.run_requests[0].run_key != request.run_key
+
+    from orchestration.definitions import defs
+
+    with dagster_instance() as instance:
+        result = defs.resolve_job_def("land_new_files").execute_in_process(
+            run_config=later.run_requests[0].run_config, instance=instance
+        )
+    assert result.success
+    landed = query(warehouse, "select file_path, rows_accepted from raw.landed_files order by file_path")
+    in_folder = sorted((str(p), len(p.read_text().splitlines()) - 1) for p in folder.rglob("*.csv"))
+    assert landed == in_folder
+    assert ("cdrs", 1) in [(p.split("/")[-2], n) for p, n in landed if p.endswith("late.csv")]
+
+
+def test_a_close_run_started_in_dagster_is_audited_when_it_ends(warehouse, tmp_path):
+    land_small_with(tmp_path)
+    from orchestration.definitions import defs
+
+    with dagster_instance() as instance:
+        result = defs.resolve_job_def("month_end_close").execute_in_process(
+            partition_key="2026-05", instance=instance, tags={"dagster/user": "ui"}
+        )
+        assert result.success
+        run = instance.get_run_by_id(result.run_id)
+        success_event = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="close_succeeded", dagster_event=success_event, dagster_instance=instance, dagster_run=run
+        )
+        close_succeeded(context)
+
+    events = query(
+        warehouse,
+        "select event_type, invoice_month::varchar, details from audit.billing_events "
+        "where event_type in ('close_started', 'publication', 'close_finished') order by event_id",
+    )
+    assert [(e[0], e[1]) for e in events] == [
+        ("close_started", "2026-05-01"),
+        ("publication", "2026-05-01"),
+        ("close_finished", "2026-05-01"),
+    ]
+    finished = json.loads(events[2][2])
+    assert finished == {"months": "2026-05", "run_id": result.run_id, "started_by": "dagster", "success": True}
