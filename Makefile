@@ -15,7 +15,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test test-ui browser lint ui clean
+.PHONY: install demo test test-ui browser lint ui dashboards bench clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -40,7 +40,7 @@ demo: install
 	@echo "Warehouse:  $(WAREHOUSE)"
 	@echo "  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE)', read_only=True).sql('select * from published.invoices limit 5'))\""
 	@echo "Dagster UI: make ui   (http://127.0.0.1:3000)"
-	@echo "Dashboards: not built yet"
+	@echo "Dashboards: make dashboards   (http://127.0.0.1:8501)"
 
 test: install
 	$(BIN)/pytest -q -m "not ui"
@@ -61,6 +61,14 @@ ui: install
 	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	PATH=$(abspath $(BIN)):$$PATH CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) CALLBILL_LANDING=$(abspath $(LANDING)) \
 		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+# make bench CDRS=10M  (1M, 10M, 100M; see BENCHMARKS.md)
+CDRS ?= 1M
+bench: install
+	$(BIN)/python -m bench --cdrs $(CDRS)
+
+dashboards: install
+	$(BIN)/callbill --warehouse $(WAREHOUSE) dashboards
 
 clean:
 	rm -rf target logs $(DEMO_DIR) warehouse

@@ -18,7 +18,32 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group()
+def one_line_reason(exc: BaseException) -> str:
+    """What went wrong, in one line a billing team can act on."""
+    text = " ".join(str(exc).split())
+    if "Could not set lock on file" in text or "Conflicting lock" in text:
+        return (
+            f"the warehouse {warehouse_path()} is in use by another process (a close, a landing or an open "
+            "read-write session); run this again when it has finished"
+        )
+    return f"{type(exc).__name__}: {text[:300]} (run with --debug for the traceback)"
+
+
+class CallbillCommands(click.Group):
+    """Unexpected errors end as one line on stderr; `--debug` shows the traceback instead."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            fail(one_line_reason(exc))
+
+
+@click.group(cls=CallbillCommands)
 @click.option(
     "--warehouse",
     envvar="CALLBILL_WAREHOUSE",
@@ -26,7 +51,8 @@ def fail(message: str) -> None:
     show_default=True,
     help="DuckDB warehouse file (env CALLBILL_WAREHOUSE).",
 )
-def main(warehouse: str) -> None:
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an unexpected error.")
+def main(warehouse: str, debug: bool) -> None:
     """callbill: month-end billing warehouse for business phone providers."""
     # dbt subprocesses read the warehouse from this variable (profiles/profiles.yml).
     os.environ["CALLBILL_WAREHOUSE"] = str(warehouse_path(warehouse))
@@ -98,7 +124,12 @@ def close(invoice_month: str, no_publish: bool) -> None:
 
     A range YYYY-MM..YYYY-MM backfills several months in one run, oldest published first."""
     from orchestration.close import run_close
+    from orchestration.defs.partitions import parse_invoice_month_range
 
+    try:
+        parse_invoice_month_range(invoice_month)
+    except ValueError as exc:
+        fail(str(exc))
     click.echo(
         f"closing {invoice_month}: dbt build, dbt tests, Great Expectations suites"
         + ("" if no_publish else ", publication")
@@ -123,6 +154,7 @@ def close(invoice_month: str, no_publish: bool) -> None:
         + (f" ({', '.join(dict.fromkeys(outcome.warned_checks))})" if outcome.warned_checks else "")
     )
     click.echo(f"warehouse          {warehouse_path()}")
+    click.echo(f"dbt log            {outcome.log_path}")
     click.echo("Dagster UI         make ui  (http://127.0.0.1:3000; this run is in its Runs page)")
     click.echo(f"took               {time.perf_counter() - started:.1f} s")
     if not outcome.success:
@@ -203,6 +235,33 @@ def statement(account_id: str, invoice_month: str, out: Path) -> None:
     except (StatementError, ValueError) as exc:
         fail(str(exc))
     click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, help="Port on 127.0.0.1.")
+def dashboards(port: int) -> None:
+    """Serve the finance dashboards on http://127.0.0.1:PORT (reads the readers' snapshot)."""
+    import subprocess
+
+    from orchestration.snapshot import snapshot_path
+
+    app = Path(__file__).resolve().parent / "dashboards" / "app.py"
+    os.environ.setdefault("CALLBILL_SNAPSHOT", str(snapshot_path()))
+    click.echo(f"dashboards on http://127.0.0.1:{port} (snapshot {os.environ['CALLBILL_SNAPSHOT']}); Ctrl-C stops")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), *streamlit_flags(port)]
+    sys.exit(subprocess.run(command).returncode)
+
+
+def streamlit_flags(port: int) -> list[str]:
+    """Local only: no telemetry, no browser launch, bound to 127.0.0.1."""
+    return [
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+        "--global.developmentMode=false",
+        "--client.toolbarMode=viewer",
+    ]
 
 
 @main.command()

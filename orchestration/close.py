@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,16 @@ class CloseOutcome:
     errors: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
     publication: str = ""
+    log_path: Path | None = None
+
+
+@contextmanager
+def dbt_output_to_file(name: str) -> Iterator[Path]:
+    """dbt's console output goes to warehouse/logs/<name>.log, not over the close summary."""
+    path = warehouse_path().parent / "logs" / f"{name}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as log, redirect_stdout(log):
+        yield path
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -53,15 +65,17 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
             if first == last
             else {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
         )
-        result = job.execute_in_process(
-            partition_key=first if first == last else None,
-            instance=instance,
-            raise_on_error=False,
-            asset_selection=selection,
-            tags={"dagster/user": actor(), "callbill/command": "close", **partition_tags},
-            run_config={"loggers": {"close_progress": {}}},
-        )
+        with dbt_output_to_file(f"close_{first}" if first == last else f"close_{first}..{last}") as log_path:
+            result = job.execute_in_process(
+                partition_key=first if first == last else None,
+                instance=instance,
+                raise_on_error=False,
+                asset_selection=selection,
+                tags={"dagster/user": actor(), "callbill/command": "close", **partition_tags},
+                run_config={"loggers": {"close_progress": {}}},
+            )
     outcome = CloseOutcome(invoice_months, result.success, publish and result.success)
+    outcome.log_path = log_path
     for event in result.get_asset_materialization_events():
         if event.asset_key == dg.AssetKey("publish_invoices"):
             months = event.materialization.metadata["months"].value
@@ -114,13 +128,14 @@ def run_job(job_name: str, invoice_month: str) -> JobOutcome:
 
     job = defs.resolve_job_def(job_name)
     with dagster_instance() as instance:
-        result = job.execute_in_process(
-            partition_key=invoice_month,
-            instance=instance,
-            raise_on_error=False,
-            tags={"dagster/user": actor(), "callbill/command": job_name},
-            run_config={"loggers": {"close_progress": {}}},
-        )
+        with dbt_output_to_file(f"{job_name}_{invoice_month}"):
+            result = job.execute_in_process(
+                partition_key=invoice_month,
+                instance=instance,
+                raise_on_error=False,
+                tags={"dagster/user": actor(), "callbill/command": job_name},
+                run_config={"loggers": {"close_progress": {}}},
+            )
     outcome = JobOutcome(result.success)
     for event in result.get_asset_materialization_events():
         for key, value in event.materialization.metadata.items():

@@ -16,6 +16,7 @@ from orchestration.defs.ledger import (
     commission_payout,
     commission_payout_files,
     payout_schedule,
+    reader_snapshot,
 )
 from orchestration.defs.progress import close_progress
 from orchestration.defs.publish import publish_invoices
@@ -31,6 +32,7 @@ defs = dg.Definitions(
         callbill_ledger_models,
         autopay_charge_file,
         commission_payout_files,
+        reader_snapshot,
     ],
     asset_checks=gx_checks,
     jobs=[month_end_close, autopay_run, commission_payout, land_new_files],

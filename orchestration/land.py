@@ -19,6 +19,12 @@ from orchestration.warehouse import connect, record_event, utc_now
 
 E164_OR_EXTENSION = r"^(\+[1-9][0-9]{1,14}|[0-9]{2,6})$"
 MONEY = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z?$"
+UTC_OFFSET = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?[+-][0-9]{2}(:?[0-9]{2})?$"
+MAX_CALL_SECONDS = 24 * 3600
+# Accounts land first: every other entity names a landed account.
+LANDING_ORDER = ("accounts", "partners", "subscription_items", "account_changes", "cdrs", "payments", "adjustments")
 RATE = r"^[0-9]+(\.[0-9]{1,6})?$"
 CARD_BRANDS = ("visa", "mastercard", "amex", "discover")
 # PCI DSS 3.4: a run of 13+ digits may be a card number, and in last4 (or a payment line that did not
@@ -201,11 +207,25 @@ def _problem_exprs(col: Column) -> list[str]:
         "boolean": "true or false",
         "integer": "a whole number",
         "date": "a date YYYY-MM-DD",
-        "timestamp": "an ISO 8601 timestamp",
-        "money": "an amount with at most 2 decimals",
+        "timestamp": "an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)",
+        "money": "an amount like 1234.56 (a dot, at most 2 decimals, no thousands separator)",
         "rate": "a non-negative rate with at most 6 decimals",
     }
-    if col.type in ("money", "rate"):
+    if col.type == "timestamp":
+        problems.append(
+            f"""case
+                when {present} and regexp_full_match(trim({v}), {_quote(UTC_OFFSET)})
+                    then '{col.name}: ' || {v} || ' has a UTC offset; timestamps are in UTC (YYYY-MM-DDTHH:MM:SSZ)'
+                when {present} and (not regexp_full_match(trim({v}), {_quote(TIMESTAMP)}) or {_typed_expr(col)} is null)
+                    then '{col.name}: ' || {v} || ' is not {expected[col.type]}'
+            end"""
+        )
+    elif col.type == "date":
+        problems.append(
+            f"case when {present} and (not regexp_full_match(trim({v}), {_quote(DATE)}) or {_typed_expr(col)} is null) "
+            f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
+        )
+    elif col.type in ("money", "rate"):
         pattern = MONEY if col.type == "money" else RATE
         problems.append(
             f"case when {present} and not regexp_full_match(trim({v}), {_quote(pattern)}) "
@@ -232,18 +252,43 @@ def _problem_exprs(col: Column) -> list[str]:
 
 def _entity_rules(entity: str) -> list[str]:
     """Cross-field checks of one entity."""
+    rules = []
+    if entity not in ("accounts", "partners"):
+        rules.append(
+            "case when account_id not in (select account_id from raw.accounts) "
+            "then 'account_id: ' || account_id || ' is not a landed account "
+            "(land the account, then these rows again in a new file)' end"
+        )
     if entity == "cdrs":
-        return [
+        return rules + [
             "case when try_cast(duration_sec as bigint) < 0 then 'duration_sec: negative duration' end",
+            f"case when try_cast(duration_sec as bigint) > {MAX_CALL_SECONDS} "
+            "then 'duration_sec: ' || duration_sec || ' s is more than 24 hours' end",
+            "case when try_cast(end_time_utc as timestamp) < try_cast(start_time_utc as timestamp) "
+            "then 'end_time_utc: ' || end_time_utc || ' is before start_time_utc' end",
+            # R-RATE-7: a call id is one call; a repeat is quarantined, never landed twice.
+            "case when _line > min(_line) over (partition by call_id) "
+            "then 'call_id: ' || call_id || ' repeats line ' || min(_line) over (partition by call_id) "
+            "|| ' of this file' end",
+            "case when _landed_file is not null "
+            "then 'call_id: ' || call_id || ' was already landed from ' || _landed_file end",
         ]
     if entity == "payments":
-        card_number = " or ".join(
-            f"luhn_valid(regexp_extract(\"{c.name}\", '[0-9]{{13,19}}'))" for c in ENTITIES["payments"]
-        )
-        brands = ", ".join(_quote(b) for b in CARD_BRANDS)
-        return [
-            "case when try_cast(amount as decimal(18, 2)) <= 0 then 'amount: a payment must be positive' end",
-            f"""case
+        rules += _payment_rules()
+    if entity == "adjustments":
+        rules += _adjustment_rules()
+    return rules
+
+
+def _payment_rules() -> list[str]:
+    """R-PAY-1: brand matches the method; a card or bank number is never landed whole."""
+    card_number = " or ".join(
+        f"luhn_valid(regexp_extract(\"{c.name}\", '[0-9]{{13,19}}'))" for c in ENTITIES["payments"]
+    )
+    brands = ", ".join(_quote(b) for b in CARD_BRANDS)
+    return [
+        "case when try_cast(amount as decimal(18, 2)) <= 0 then 'amount: a payment must be positive' end",
+        f"""case
                 when {card_number}
                     then 'a full card number was landed (never stored: PCI DSS 3.4); '
                         || 'send the brand and last four digits only'
@@ -253,19 +298,21 @@ def _entity_rules(entity: str) -> list[str]:
                     then 'last4: must be the last four digits of the ' || method
                 when method = 'check' and last4 is not null then 'last4: a check has no card or account number'
             end""",
-            f"""case
+        f"""case
                 when method = 'card' and lower(card_brand) not in ({brands})
                     then 'card_brand: ' || card_brand || ' is not one of {"/".join(CARD_BRANDS)}'
                 when method = 'card' and card_brand is null then 'card_brand: missing for a card payment'
                 when method in ('ach', 'check') and card_brand is not null
                     then 'card_brand: ' || card_brand || ' given for a ' || method || ' payment'
             end""",
-        ]
-    if entity == "adjustments":
-        # R-CAL-6: an invoice can be disputed only within 15 days of its invoice date.
-        disputed_date = "(select p.invoice_date from published.invoices as p where p.invoice_id = disputed_invoice_id)"
-        return [
-            f"""case
+    ]
+
+
+def _adjustment_rules() -> list[str]:
+    """R-CAL-6: an invoice can be disputed only within 15 days of its invoice date."""
+    disputed_date = "(select p.invoice_date from published.invoices as p where p.invoice_id = disputed_invoice_id)"
+    return [
+        f"""case
                 when disputed_invoice_id is null then null
                 when {disputed_date} is null
                     then 'disputed_invoice_id: ' || disputed_invoice_id || ' is not a published invoice'
@@ -273,8 +320,7 @@ def _entity_rules(entity: str) -> list[str]:
                     then 'dispute of ' || disputed_invoice_id || ' dated ' || strftime({disputed_date}, '%Y-%m-%d')
                         || ' is outside the {DISPUTE_WINDOW_DAYS}-day dispute window (R-CAL-6)'
             end""",
-        ]
-    return []
+    ]
 
 
 def _masked(text_expr: str, pattern: str) -> str:
@@ -342,9 +388,15 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 
 def _csv_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        header = next(csv.reader(fh), [])
-    if not header:
+    if path.stat().st_size == 0:
+        raise LandingError("0-byte file: nothing in it (was the transfer cut short?); send it again")
+    with path.open("rb") as fh:
+        first_line = fh.readline()
+    try:
+        header = next(csv.reader([first_line.decode("utf-8-sig")]), [])
+    except UnicodeDecodeError:
+        raise LandingError("the header row is not UTF-8 text; save the file as UTF-8") from None
+    if not header or not any(h.strip() for h in header):
         raise LandingError("empty file: no header row")
     if len(set(header)) != len(header):
         raise LandingError("duplicate column names in header")
@@ -366,6 +418,15 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
     missing = [c.name for c in columns if c.name not in file_cols]
     if missing:
         return FileResult(path, entity, "failed", message=f"missing column(s) {', '.join(missing)} in header")
+    unexpected = [c for c in file_cols if c not in {col.name for col in columns}]
+    if unexpected:
+        return FileResult(
+            path,
+            entity,
+            "failed",
+            message=f"unexpected column(s) {', '.join(unexpected)} in header: {entity} files have exactly "
+            + ", ".join(c.name for c in columns),
+        )
     con.execute("begin transaction")
     try:
         landed_at = utc_now()
@@ -378,7 +439,15 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             csv_line = _masked(csv_line, MASK_ACCOUNT_NUMBERS)
             reason = _masked(reason, MASK_CARD_NUMBERS)
         raw_text = "concat_ws(',', " + ", ".join(f"coalesce({f}, '')" for f in fields) + ")"
-        con.execute(f"create or replace temp table checked as select *, {reason} as _reason from incoming")
+        source = "incoming"
+        if entity == "cdrs":
+            # The file of a call id landed before, for R-RATE-7 (one hash join, not a lookup per row).
+            source = (
+                "incoming left join (select call_id as _id, min(_file) as _landed_file from raw.cdrs "
+                "where call_id in (select call_id from incoming) group by call_id) as landed "
+                "on incoming.call_id = landed._id"
+            )
+        con.execute(f"create or replace temp table checked as select *, {reason} as _reason from {source}")
         typed = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in columns)
         con.execute(
             f"insert into raw.{entity} select {typed}, ? as _file, _line, ? as _landed_at "
@@ -392,7 +461,8 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
         )
         con.execute(
             f"insert into raw.quarantine select ?, ?, line, {csv_line}, "
-            "'malformed CSV line: ' || lower(error_message), ? from rejects order by line",
+            "'malformed CSV line: ' || replace(lower(error_message), 'invalid encoding', 'not UTF-8 text'), ? "
+            "from rejects order by line",
             [entity, str(path), landed_at],
         )
         accepted, typed_bad = con.execute(
@@ -435,6 +505,7 @@ def landing_files(in_dir: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
             found.append((path, entity))
         else:
             unknown.append(path)
+    found.sort(key=lambda pair: (LANDING_ORDER.index(pair[1]), str(pair[0])))
     return found, unknown
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures: a temporary warehouse and Dagster home per test, the dbt manifest parsed once."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,58 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def closed_may_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small fixture landed and closed for 2026-05 once per session, by the real CLI."""
+    from cli_helpers import FIXTURES, run
+
+    root = tmp_path_factory.mktemp("closed_may")
+    saved = {k: os.environ.get(k) for k in ("CALLBILL_WAREHOUSE", "DAGSTER_HOME")}
+    os.environ["CALLBILL_WAREHOUSE"] = str(root / "warehouse" / "callbill.duckdb")
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    (root / "dagster_home").mkdir()
+    try:
+        run("land", str(FIXTURES / "landing_small"))
+        run("close", "2026-05")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return root
+
+
+@pytest.fixture
+def closed_may(warehouse: Path, tmp_path: Path, closed_may_template: Path) -> Path:
+    """A copy of the template: this test's warehouse and Dagster home, with May 2026 published."""
+    shutil.copytree(closed_may_template / "warehouse", warehouse.parent)
+    shutil.copytree(closed_may_template / "dagster_home", tmp_path / "dagster_home", dirs_exist_ok=True)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def generated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20 accounts, calls and payments for Jan-Mar 2026, closed for 2026-02..2026-04 in one run."""
+    from cli_helpers import run
+
+    from orchestration.generate import generate_landing
+
+    root = tmp_path_factory.mktemp("generated")
+    saved = {k: os.environ.get(k) for k in ("CALLBILL_WAREHOUSE", "DAGSTER_HOME")}
+    os.environ["CALLBILL_WAREHOUSE"] = str(root / "warehouse" / "callbill.duckdb")
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    (root / "dagster_home").mkdir()
+    try:
+        generate_landing(root / "landing", accounts=20, start_month="2026-01", months=3, calls_per_account_month=60)
+        run("land", str(root / "landing"))
+        run("close", "2026-02..2026-04")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return root

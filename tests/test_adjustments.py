@@ -16,9 +16,7 @@ ADJUSTMENTS = (
 )
 
 
-def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(warehouse, tmp_path):
-    land_small_with(tmp_path)
-    run("close", "2026-05")
+def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(closed_may, warehouse, tmp_path):
     landed = land_small_with(tmp_path, {"adjustments/may_credits.csv": ADJUSTMENTS}).output
     assert "adjustments/may_credits.csv" in landed
     run("close", "2026-06")

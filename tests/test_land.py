@@ -47,7 +47,7 @@ def test_broken_rows_are_quarantined_with_line_and_reason(warehouse):
     assert [(line, reason) for line, reason, _ in quarantined] == [
         (3, "direction: sideways is not one of inbound/outbound/internal"),
         (4, "malformed CSV line: missing columns"),
-        (5, "start_time_utc: 2026-04-31T10:00:00Z is not an ISO 8601 timestamp"),
+        (5, "start_time_utc: 2026-04-31T10:00:00Z is not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)"),
         (6, "missing required field call_id"),
         (
             7,

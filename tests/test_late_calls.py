@@ -25,9 +25,7 @@ def published_may(warehouse: Path) -> list[tuple]:
         )
 
 
-def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(warehouse, tmp_path):
-    land_small_with(tmp_path)
-    run("close", "2026-05")
+def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(closed_may, warehouse, tmp_path):
     before = published_may(warehouse)
 
     land_small_with(tmp_path, {"cdrs/late_resend.csv": LATE_CALL})

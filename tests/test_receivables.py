@@ -8,7 +8,6 @@ import csv
 import re
 from decimal import Decimal
 
-import pytest
 from cli_helpers import land_small_with, query, run
 
 PAYMENT_HEADER = "payment_id,account_id,invoice_id,received_at,amount,method,card_brand,last4,is_autopay,status"
@@ -39,13 +38,6 @@ def card_numbers_in_warehouse(warehouse) -> list[tuple[str, str, str]]:
                 if luhn_valid(run_):
                     found.append((f"{schema}.{table}.{column}", run_, value))
     return found
-
-
-@pytest.fixture
-def closed_may(warehouse, tmp_path):
-    land_small_with(tmp_path)
-    run("close", "2026-05")
-    return tmp_path
 
 
 def totals(warehouse) -> dict[str, Decimal]:

@@ -10,9 +10,7 @@ from orchestration.cli import main
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_statement_pdf_carries_the_published_total_due_date_and_payment_instructions(warehouse, tmp_path):
-    assert CliRunner().invoke(main, ["land", str(FIXTURES / "landing_small")]).exit_code == 0
-    assert CliRunner().invoke(main, ["close", "2026-05"]).exit_code == 0
+def test_statement_pdf_carries_the_published_total_due_date_and_payment_instructions(closed_may, tmp_path):
     out = tmp_path / "ACC-2-2026-05.pdf"
 
     result = CliRunner().invoke(main, ["statement", "ACC-2", "2026-05", "--out", str(out)])

@@ -3,16 +3,18 @@ looked at with Debian's headless chromium (`make test-ui` installs it)."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
-from cli_helpers import land_small_with, run
 from PIL import Image
 
 pytestmark = pytest.mark.ui
@@ -36,9 +38,7 @@ def graphql(url: str, query: str) -> dict:
 
 
 @pytest.fixture
-def webserver(warehouse, tmp_path):
-    land_small_with(tmp_path)
-    run("close", "2026-05")
+def webserver(closed_may, tmp_path):
     port = free_port()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     log = (tmp_path / "webserver.log").open("w")
@@ -95,7 +95,16 @@ def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, 
     )["assetNodes"]
     by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
     groups = {n["groupName"] for n in nodes}
-    assert {"landing", "staging", "rating", "invoicing", "publication", "receivables", "commissions"} <= groups
+    assert {
+        "landing",
+        "staging",
+        "rating",
+        "invoicing",
+        "publication",
+        "receivables",
+        "commissions",
+        "reports",
+    } <= groups
     assert by_key["publish_invoices"]["groupName"] == "publication"
     assert by_key["marts/fct_commissions"]["groupName"] == "commissions"
     assert by_key["autopay_charge_file"]["groupName"] == "receivables"
@@ -142,3 +151,79 @@ def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, 
     image = Image.open(screenshot).convert("RGB")
     assert image.size == (1600, 1000)
     assert len(image.getcolors(maxcolors=1 << 20)) > 50  # a drawn graph, not a blank page
+
+
+@pytest.fixture
+def dashboards(generated_template, warehouse, tmp_path):
+    shutil.copytree(generated_template / "warehouse", warehouse.parent)
+    port = free_port()
+    log = (tmp_path / "dashboards.log").open("w")
+    env = {**os.environ, "CALLBILL_WAREHOUSE": str(warehouse)}
+    env.pop("CALLBILL_SNAPSHOT", None)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "callbill"), "dashboards", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=5)
+                break
+            except OSError:
+                assert process.poll() is None, (tmp_path / "dashboards.log").read_text()
+                assert time.monotonic() < deadline, "the dashboards did not answer within 90 s"
+                time.sleep(1)
+        yield url, warehouse
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def test_every_dashboard_page_renders_its_charts_and_figures_in_chromium(dashboards, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, warehouse = dashboards
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        billed = con.execute("select sum(amount) from marts.rpt_revenue_monthly").fetchone()[0]
+        usf = con.execute("select usf_billed from marts.rpt_usf_liability order by quarter desc limit 1").fetchone()[0]
+        open_total = con.execute("select sum(open_amount) from marts.fct_receivables").fetchone()[0]
+        commissions = con.execute("select sum(amount) from marts.fct_commissions").fetchone()[0]
+    known_figure = {
+        "Revenue": f"USD {billed:,.2f}",
+        "USF liability": f"USD {usf:,.2f}",
+        "Receivables": f"USD {open_total:,.2f}",
+        "Commissions": f"USD {commissions:,.2f}",
+        "Close status": "2026-04",
+    }
+    shots = Path(os.environ.get("CALLBILL_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            for name, figure in known_figure.items():
+                page.goto(f"{url}/?page={urllib.parse.quote(name)}", timeout=60_000)
+                page.get_by_text(figure).first.wait_for(timeout=60_000)
+                if name != "Close status":
+                    page.locator(
+                        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+                    ).first.wait_for(timeout=60_000)
+                page.wait_for_timeout(1_000)
+                path = shots / f"dashboard_{name.lower().replace(' ', '_')}.png"
+                page.screenshot(path=str(path), full_page=True)
+                assert figure in page.inner_text("body"), name
+                assert len(Image.open(path).convert("RGB").getcolors(maxcolors=1 << 20)) > 50, name
+        finally:
+            browser.close()

@@ -5,15 +5,16 @@ import os
 import dagster as dg
 
 from orchestration.defs.dbt import callbill_dbt_models, callbill_ledger_models
+from orchestration.defs.ledger import reader_snapshot
 from orchestration.defs.publish import publish_invoices
 
 CLOSE_JOB_NAME = "month_end_close"
 
 month_end_close = dg.define_asset_job(
     name=CLOSE_JOB_NAME,
-    selection=dg.AssetSelection.assets(callbill_dbt_models, publish_invoices, callbill_ledger_models),
+    selection=dg.AssetSelection.assets(callbill_dbt_models, publish_invoices, callbill_ledger_models, reader_snapshot),
     description="Builds the invoice month with dbt, runs every dbt test and GX suite, publishes if all pass, "
-    "then brings payments, receivables and commissions up to date.",
+    "then brings payments, receivables and commissions up to date and swaps in the readers' snapshot.",
     # DuckDB takes one writer: steps run one after another in one process.
     executor_def=dg.in_process_executor,
 )

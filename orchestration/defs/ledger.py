@@ -6,6 +6,7 @@ from dagster_dbt import get_asset_key_for_model
 from orchestration.defs.dbt import callbill_ledger_models
 from orchestration.defs.partitions import invoice_months
 from orchestration.exports import write_autopay_file, write_payout_files
+from orchestration.snapshot import write_snapshot
 from orchestration.warehouse import connect
 
 AUTOPAY_JOB_NAME = "autopay_run"
@@ -55,7 +56,24 @@ def commission_payout_files(context: dg.AssetExecutionContext) -> dg.Materialize
     return dg.MaterializeResult(metadata={"payouts": dg.MetadataValue.json(payouts)})
 
 
-ledger_models = dg.AssetSelection.assets(callbill_ledger_models)
+@dg.asset(
+    deps=[callbill_ledger_models],
+    partitions_def=invoice_months,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="publication",
+    owners=["team:billing"],
+    description="The readers' snapshot file: published invoices, marts, reference and audit, written to a "
+    "temporary file and renamed into place, so dashboards and finance sessions never see half a month "
+    "and never block a close.",
+)
+def reader_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    with connect() as con:
+        rows = write_snapshot(con)
+    context.log.info(f"snapshot: {len(rows)} tables")
+    return dg.MaterializeResult(metadata={"tables": len(rows), "published_invoices": rows.get("published.invoices", 0)})
+
+
+ledger_models = dg.AssetSelection.assets(callbill_ledger_models, reader_snapshot)
 
 autopay_run = dg.define_asset_job(
     name=AUTOPAY_JOB_NAME,

@@ -1,5 +1,8 @@
 """Publication: the only writer of published.*, downstream of every check (R-INV-1, R-INV-2)."""
 
+import os
+import time
+
 import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
@@ -89,6 +92,8 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             "from marts.fct_invoice_lines where invoice_date = ? order by invoice_id, invoice_line_id",
             [invoice_date],
         )
+        # Fault injection for the crash tests: hold the transaction open with half the month written.
+        time.sleep(float(os.environ.get("CALLBILL_PUBLICATION_PAUSE_SECONDS", "0")))
         con.execute(
             f"insert into published.rated_calls ({CALL_COLUMNS}) select {CALL_COLUMNS} "
             "from marts.fct_rated_calls where invoice_date = ? order by call_id",

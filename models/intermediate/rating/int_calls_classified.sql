@@ -102,12 +102,7 @@ classified as (
 final as (
     select
         *,
-        case
-            when duration_sec <= 0 then 0
-            when duration_sec <= initial_seconds then initial_seconds
-            else initial_seconds
-                + ((duration_sec - initial_seconds + increment_seconds - 1) // increment_seconds) * increment_seconds
-        end as billable_seconds
+        {{ billable_seconds('duration_sec', 'initial_seconds', 'increment_seconds') }} as billable_seconds
     from classified
 )
 

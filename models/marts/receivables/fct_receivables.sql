@@ -57,14 +57,7 @@ final as (
         cast(total - open_amount as decimal(18, 2)) as amount_paid,
         cast(open_amount as decimal(18, 2)) as open_amount,
         cast(days_past_due as integer) as days_past_due,
-        case
-            when open_amount <= 0 then 'paid'
-            when days_past_due = 0 then 'current'
-            when days_past_due <= 30 then '1-30'
-            when days_past_due <= 60 then '31-60'
-            when days_past_due <= 90 then '61-90'
-            else 'over 90'
-        end as aging_bucket,
+        {{ aging_bucket('open_amount', 'days_past_due') }} as aging_bucket,
         as_of_date
     from balances
 )

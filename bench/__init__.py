@@ -1,0 +1,1 @@
+"""callbill benchmark: `python -m bench --cdrs 10M` (see BENCHMARKS.md)."""

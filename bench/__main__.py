@@ -1,0 +1,231 @@
+"""Benchmark one month-end close at a given size, against DuckDB's own floor.
+
+    python -m bench --cdrs 10M            # or: make bench CDRS=10M
+
+For the size it generates a landing folder once (cached in bench/cache/ by size and seed), then in
+one run measures: the floor (DuckDB alone reads the same CDR files into a table, plus one
+aggregate); `callbill land`; `callbill close` (split into steps from the Dagster run and dbt's
+run_results.json); a re-close of the month after one more day of calls landed (1 % of the month); and, at 1 M, the
+rating step written in pandas. Peak memory is the resident set of the whole process tree. Prints a
+table and writes bench/results/<size>-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from bench.measure import Measurement, measure_here, run_measured
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("CALLBILL_BENCH_CACHE", REPO_ROOT / "bench" / "cache"))
+RESULTS = Path(os.environ.get("CALLBILL_BENCH_RESULTS", REPO_ROOT / "bench" / "results"))
+USAGE_MONTH, CLOSE_MONTH = "2026-03", "2026-04"
+RATING_MODELS = ("int_calls_classified", "int_calls_rated", "fct_rated_calls")
+
+
+def parse_size(text: str) -> int:
+    """'10M' -> 10_000_000, '250k' -> 250_000."""
+    units = {"k": 1_000, "m": 1_000_000}
+    text = text.strip().lower()
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+
+
+def landing_for(cdrs: int, accounts: int, seed: int) -> Path:
+    """The generated landing folder of this size, made once and reused."""
+    folder = CACHE / f"cdrs{cdrs}-accounts{accounts}-seed{seed}"
+    if (folder / ".complete").exists():
+        return folder / "landing"
+    from orchestration.generate import generate_landing
+
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    generate_landing(
+        folder / "landing",
+        accounts=accounts,
+        start_month=USAGE_MONTH,
+        months=1,
+        calls_per_account_month=max(1, round(cdrs / accounts)),
+        seed=seed,
+    )
+    print(f"generated {folder.name} in {time.perf_counter() - started:.1f} s", flush=True)
+    (folder / ".complete").touch()
+    return folder / "landing"
+
+
+def floor(cdr_files: list[str], workdir: Path) -> Measurement:
+    """DuckDB alone: the CDR files read once into a table of a database file, plus one aggregate."""
+    path = workdir / "floor.duckdb"
+
+    def read() -> None:
+        with duckdb.connect(str(path)) as con:
+            con.execute("create table cdrs as select * from read_csv(?, all_varchar = true)", [cdr_files])
+            con.execute(
+                "select account_id, count(*), sum(cast(duration_sec as bigint)) from cdrs group by 1"
+            ).fetchall()
+
+    _, measured = measure_here(read)
+    path.unlink()
+    return measured
+
+
+def extra_day_file(landing: Path, workdir: Path) -> Path:
+    """One more day of calls (1 % of the month), as a late file: new call ids, same shape."""
+    folder = workdir / "extra_day" / "cdrs"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted(str(p) for p in (landing / "cdrs").glob("cdrs_*.csv"))
+    out = folder / "cdrs_extra_day.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select 'X-' || call_id as call_id, * exclude (call_id)
+                from read_csv(?, all_varchar = true)
+                using sample 1 percent (bernoulli, 7)
+            ) to '{out}' (header)
+            """,
+            [files],
+        )
+    return out.parent.parent
+
+
+def step_seconds(dagster_home: Path) -> dict[str, float]:
+    """Seconds per step of the newest run in this Dagster home."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        starts, seconds = {}, {}
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event is None or not event.step_key:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[event.step_key] = record.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
+                seconds[event.step_key] = record.timestamp - starts[event.step_key]
+    return seconds
+
+
+def dbt_model_seconds() -> dict[str, float]:
+    """Seconds per dbt node of the newest callbill_dbt_models invocation."""
+    latest = max((REPO_ROOT / "target").glob("callbill_dbt_models-*/run_results.json"), key=lambda p: p.stat().st_mtime)
+    results = json.loads(latest.read_text())["results"]
+    return {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--cdrs", default="1M", help="calls in the month: 1M, 10M, 100M (or e.g. 20k)")
+    parser.add_argument("--accounts", type=int, default=None, help="default: one per 3,300 calls, at least 10")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--pandas", choices=("auto", "yes", "no"), default="auto", help="auto: at 1M and below")
+    parser.add_argument("--keep", action="store_true", help="keep the warehouse of the run (printed)")
+    args = parser.parse_args()
+
+    cdrs = parse_size(args.cdrs)
+    accounts = args.accounts or max(10, cdrs // 3300)
+    landing = landing_for(cdrs, accounts, args.seed)
+    cdr_files = sorted(str(p) for p in (landing / "cdrs").glob("*.csv"))
+    workdir = (
+        Path(os.environ.get("CALLBILL_BENCH_DIR", REPO_ROOT / "bench" / "work")) / f"{args.cdrs}-{int(time.time())}"
+    )
+    workdir.mkdir(parents=True)
+    warehouse = workdir / "callbill.duckdb"
+    env = {
+        **os.environ,
+        "CALLBILL_WAREHOUSE": str(warehouse),
+        "DAGSTER_HOME": str(workdir / "dagster_home"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    callbill = [str(Path(sys.executable).parent / "callbill")]
+
+    measured: dict[str, Measurement] = {"floor": floor(cdr_files, workdir)}
+    print(f"floor (DuckDB reads the CDR files into a table + 1 aggregate)  {measured['floor'].seconds:8.1f} s")
+    measured["land"] = run_measured([*callbill, "land", str(landing)], env, workdir / "land.log")
+    print(f"callbill land                                                  {measured['land'].seconds:8.1f} s")
+    measured["close"] = run_measured([*callbill, "close", CLOSE_MONTH], env, workdir / "close.log")
+    print(f"callbill close {CLOSE_MONTH}                                          {measured['close'].seconds:8.1f} s")
+    steps = step_seconds(workdir / "dagster_home")
+    nodes = dbt_model_seconds()
+
+    extra = extra_day_file(landing, workdir)
+    measured["land extra day"] = run_measured([*callbill, "land", str(extra)], env, workdir / "land_extra.log")
+    # The month again: the extra day's calls are late (R-LATE-1), the published month is reproduced.
+    measured["re-close"] = run_measured([*callbill, "close", CLOSE_MONTH], env, workdir / "reclose.log")
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        landed_calls, rated_calls, invoices = con.execute(
+            "select (select count(*) from raw.cdrs), (select count(*) from published.rated_calls), "
+            "(select count(*) from published.invoices)"
+        ).fetchone()
+
+    pandas_seconds = None
+    if args.pandas == "yes" or (args.pandas == "auto" and cdrs <= 1_000_000):
+        from bench.pandas_rating import rate_with_pandas
+
+        _, pandas_run = measure_here(lambda: rate_with_pandas(str(warehouse)))
+        measured["pandas rating"] = pandas_run
+        pandas_seconds = pandas_run.seconds
+
+    rating = sum(nodes.get(m, 0.0) for m in RATING_MODELS)
+    base = measured["floor"].seconds
+    ratios = {
+        "close / floor": measured["close"].seconds / base,
+        "(land + close) / floor": (measured["land"].seconds + measured["close"].seconds) / base,
+        "re-close after 1 % more calls / close": measured["re-close"].seconds / measured["close"].seconds,
+    }
+    if pandas_seconds:
+        ratios["pandas rating / callbill rating models"] = pandas_seconds / rating
+
+    print()
+    print(f"{'step':<42} {'seconds':>9} {'peak RSS MB':>12}")
+    for name, m in measured.items():
+        print(f"{name:<42} {m.seconds:>9.1f} {m.peak_rss_mb:>12,.0f}")
+    print("\nclose, by step")
+    for step, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
+        print(f"  {step:<52} {seconds:>7.1f} s")
+    print("rating models (dbt run_results.json)")
+    for model in RATING_MODELS:
+        print(f"  {model:<52} {nodes.get(model, 0.0):>7.1f} s")
+    print()
+    for name, ratio in ratios.items():
+        print(f"{name:<42} {ratio:>9.2f}")
+    print(f"\nCDRs landed {landed_calls:,}; calls rated {rated_calls:,}; invoices {invoices:,}; accounts {accounts:,}")
+    print(f"warehouse {warehouse.stat().st_size / 2**20:,.0f} MB; machine: {os.cpu_count()} cores")
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {
+        "cdrs": cdrs,
+        "accounts": accounts,
+        "seed": args.seed,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "measured": {
+            k: {"seconds": round(m.seconds, 2), "peak_rss_mb": round(m.peak_rss_mb)} for k, m in measured.items()
+        },
+        "close_steps": {k: round(v, 2) for k, v in steps.items()},
+        "rating_models": {m: round(nodes.get(m, 0.0), 2) for m in RATING_MODELS},
+        "ratios": {k: round(v, 3) for k, v in ratios.items()},
+        "rows": {"cdrs_landed": landed_calls, "rated_calls": rated_calls, "invoices": invoices},
+    }
+    out = RESULTS / f"{args.cdrs}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"results: {out}")
+    if args.keep:
+        print(f"warehouse kept: {warehouse}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+-- Receivables over time (R-PAY-3): at each month end up to the receivables date, what published
+-- invoices still owe by aging bucket, from the payments received by then.
+with
+
+as_of as (
+    select cast('{{ var("receivables_as_of", run_started_at.strftime("%Y-%m-%d")) }}' as date) as as_of_date
+),
+
+invoices as (
+    select
+        published_invoices.invoice_id,
+        published_invoices.invoice_date,
+        published_invoices.due_date,
+        published_invoices.total - coalesce(credit.amount, 0) as amount_due
+    from {{ source('published', 'invoices') }} as published_invoices
+    left join {{ source('published', 'invoice_lines') }} as credit
+        on published_invoices.invoice_id = credit.invoice_id
+        and credit.line_key = 'account_credit'
+),
+
+allocations as (
+    select * from {{ ref('int_payment_allocations') }}
+),
+
+month_ends as (
+    select least(cast(month_start + interval 1 month - interval 1 day as date), as_of.as_of_date) as month_end
+    from as_of,
+        (select unnest(generate_series(
+            (select min(invoice_date) from invoices),
+            (select cast(date_trunc('month', as_of_date) as date) from as_of),
+            interval 1 month
+        )) as month_start)
+),
+
+balances as (
+    select
+        month_ends.month_end,
+        invoices.invoice_id,
+        invoices.amount_due - coalesce(sum(allocations.amount), 0) as open_amount,
+        greatest(date_diff('day', invoices.due_date, month_ends.month_end), 0) as days_past_due
+    from month_ends
+    inner join invoices
+        on invoices.invoice_date <= month_ends.month_end
+    left join allocations
+        on allocations.invoice_id = invoices.invoice_id
+        and cast(allocations.received_at as date) <= month_ends.month_end
+    group by month_ends.month_end, invoices.invoice_id, invoices.amount_due, invoices.due_date
+),
+
+final as (
+    select
+        month_end,
+        {{ aging_bucket('open_amount', 'days_past_due') }} as aging_bucket,
+        count(*) as invoices,
+        cast(sum(open_amount) as decimal(18, 2)) as open_amount
+    from balances
+    where open_amount > 0
+    group by all
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- Billed revenue: every published invoice line with its month, account, plan and state on the
+-- invoice, partner and revenue category. The revenue dashboard sums this table and nothing else.
+with
+
+lines as (
+    select * from {{ source('published', 'invoice_lines') }}
+),
+
+invoices as (
+    select invoice_id, plan_id, billing_state from {{ ref('fct_invoices') }}
+),
+
+accounts as (
+    select account_id, account_name, partner_id from {{ ref('stg_landing__accounts') }}
+),
+
+final as (
+    select
+        lines.invoice_line_id,
+        lines.invoice_id,
+        lines.account_id,
+        accounts.account_name,
+        lines.invoice_date,
+        strftime(lines.invoice_date, '%Y-%m') as invoice_month,
+        invoices.plan_id,
+        invoices.billing_state,
+        accounts.partner_id,
+        {{ revenue_category('lines.line_type') }} as revenue_category,
+        lines.line_type,
+        lines.amount
+    from lines
+    left join invoices
+        on lines.invoice_id = invoices.invoice_id
+    left join accounts
+        on lines.account_id = accounts.account_id
+)
+
+select * from final

@@ -1,0 +1,238 @@
+"""callbill dashboards for finance: revenue, USF liability, receivables, commissions, close status.
+
+Run with `callbill dashboards` (or `make dashboards`). Reads the readers' snapshot read-only, so it
+never blocks a close and never shows half a published month.
+"""
+
+import altair as alt
+import streamlit as st
+
+from orchestration.dashboards.data import NoSnapshot, frame, scalar
+from orchestration.snapshot import snapshot_path
+
+PAGES = ("Revenue", "USF liability", "Receivables", "Commissions", "Close status")
+
+
+def usd(value: object) -> str:
+    return f"USD {value:,.2f}"
+
+
+def revenue_page() -> None:
+    st.header("Revenue")
+    months = frame("select distinct invoice_month from marts.rpt_revenue_monthly order by 1")["invoice_month"].tolist()
+    if not months:
+        st.info("Nothing published yet.")
+        return
+    plans = frame("select distinct plan_id from marts.rpt_revenue_monthly order by 1")["plan_id"].tolist()
+    first, last = st.select_slider("Invoice months", options=months, value=(months[0], months[-1]))
+    chosen_plans = st.multiselect("Plans", plans, default=plans)
+    where = "invoice_month between $first and $last and list_contains($plans, plan_id)"
+    params = {"first": first, "last": last, "plans": chosen_plans}
+
+    billed = scalar(f"select coalesce(sum(amount), 0) from marts.rpt_revenue_monthly where {where}", params)
+    mrr = scalar(
+        "select coalesce(sum(mrr), 0) from marts.rpt_mrr_movement "
+        "where invoice_month = $last and list_contains($plans, plan_id)",
+        {"last": last, "plans": chosen_plans},
+    )
+    invoices = scalar(f"select count(distinct invoice_id) from marts.rpt_revenue_monthly where {where}", params)
+    left, middle, right = st.columns(3)
+    left.metric("Billed revenue", usd(billed))
+    middle.metric(f"MRR {last}", usd(mrr))
+    right.metric("Invoices", f"{invoices:,}")
+
+    by_category = frame(
+        f"select invoice_month, revenue_category, sum(amount) as amount from marts.rpt_revenue_monthly "
+        f"where {where} group by all order by all",
+        params,
+    )
+    st.subheader("Billed by month and line type")
+    st.altair_chart(
+        alt.Chart(by_category)
+        .mark_bar()
+        .encode(x="invoice_month:N", y="amount:Q", color="revenue_category:N", tooltip=["revenue_category", "amount"]),
+        width="stretch",
+    )
+
+    st.subheader("MRR movement")
+    movement = frame(
+        "select invoice_month, movement, count(*) as accounts, sum(mrr - previous_mrr) as mrr_change "
+        "from marts.rpt_mrr_movement where invoice_month between $first and $last "
+        "and list_contains($plans, plan_id) and movement <> 'unchanged' group by all order by all",
+        params,
+    )
+    st.altair_chart(
+        alt.Chart(movement).mark_bar().encode(x="invoice_month:N", y="mrr_change:Q", color="movement:N"),
+        width="stretch",
+    )
+    st.dataframe(movement, hide_index=True, key="mrr_movement")
+
+    st.subheader("Top accounts")
+    st.dataframe(
+        frame(
+            "select account_id, any_value(account_name) as account_name, sum(amount) as billed "
+            f"from marts.rpt_revenue_monthly where {where} "
+            "group by account_id order by billed desc, account_id limit 10",
+            params,
+        ),
+        hide_index=True,
+        key="top_accounts",
+    )
+    by_state, by_partner = st.columns(2)
+    by_state.subheader("By state")
+    by_state.dataframe(
+        frame(
+            f"select billing_state, sum(amount) as billed from marts.rpt_revenue_monthly where {where} "
+            "group by all order by billed desc",
+            params,
+        ),
+        hide_index=True,
+        key="by_state",
+    )
+    by_partner.subheader("By partner")
+    by_partner.dataframe(
+        frame(
+            f"select coalesce(partner_id, 'direct') as partner, sum(amount) as billed from marts.rpt_revenue_monthly "
+            f"where {where} group by all order by billed desc",
+            params,
+        ),
+        hide_index=True,
+        key="by_partner",
+    )
+
+
+def usf_page() -> None:
+    st.header("USF liability")
+    st.caption(
+        "By quarter, what FCC Form 499-Q/A reporting needs: the contribution factor, the assessable voice "
+        "base, the interstate share (safe harbor), USF billed to customers and the contribution to remit."
+    )
+    quarters = frame(
+        "select * replace (strftime(quarter_start, '%Y-%m-%d') as quarter_start) "
+        "from marts.rpt_usf_liability order by quarter_start"
+    )
+    if quarters.empty:
+        st.info("Nothing published yet.")
+        return
+    latest = quarters.iloc[-1]["quarter"]
+    billed, liability = (
+        scalar("select usf_billed from marts.rpt_usf_liability where quarter = $q", {"q": latest}),
+        scalar("select usf_liability from marts.rpt_usf_liability where quarter = $q", {"q": latest}),
+    )
+    left, right = st.columns(2)
+    left.metric(f"USF billed {latest}", usd(billed))
+    right.metric(f"Liability to remit {latest}", usd(liability))
+    st.altair_chart(
+        alt.Chart(quarters.melt(id_vars="quarter", value_vars=["usf_billed", "usf_liability"]))
+        .mark_bar()
+        .encode(x="quarter:N", xOffset="variable:N", y="value:Q", color="variable:N"),
+        width="stretch",
+    )
+    st.dataframe(quarters, hide_index=True, key="usf_quarters")
+    st.download_button(
+        "Download CSV", quarters.to_csv(index=False), file_name="usf_liability.csv", mime="text/csv", key="usf_csv"
+    )
+
+
+def receivables_page() -> None:
+    st.header("Receivables")
+    as_of = scalar("select max(as_of_date) from marts.fct_receivables")
+    open_total = scalar("select coalesce(sum(open_amount), 0) from marts.fct_receivables")
+    past_due = scalar("select coalesce(sum(open_amount), 0) from marts.fct_receivables where days_past_due > 0")
+    left, right = st.columns(2)
+    left.metric(f"Open as of {as_of}", usd(open_total))
+    right.metric("Past due", usd(past_due))
+    aging = frame(
+        "select * replace (strftime(month_end, '%Y-%m-%d') as month_end) "
+        "from marts.rpt_receivables_aging order by month_end, aging_bucket"
+    )
+    st.subheader("Open amount by aging bucket, at each month end")
+    st.altair_chart(
+        alt.Chart(aging).mark_bar().encode(x="month_end:N", y="open_amount:Q", color="aging_bucket:N"),
+        width="stretch",
+    )
+    st.subheader("Dunning list")
+    st.dataframe(frame("select * from marts.rpt_dunning_list"), hide_index=True, key="dunning")
+
+
+def commissions_page() -> None:
+    st.header("Commissions")
+    payouts = frame(
+        "select * replace (strftime(payout_date, '%Y-%m-%d') as payout_date) "
+        "from marts.rpt_commission_payouts order by payout_date, partner_id, commission_type"
+    )
+    total = scalar("select coalesce(sum(amount), 0) from marts.fct_commissions")
+    residual = scalar("select coalesce(sum(amount), 0) from marts.fct_commissions where commission_type = 'residual'")
+    left, right = st.columns(2)
+    left.metric("Commissions payable, all dates", usd(total))
+    right.metric("of which residuals", usd(residual))
+    st.altair_chart(
+        alt.Chart(payouts).mark_bar().encode(x="payout_date:N", y="amount:Q", color="commission_type:N"),
+        width="stretch",
+    )
+    st.dataframe(payouts, hide_index=True, key="payouts")
+
+
+def close_status_page() -> None:
+    st.header("Close status")
+    months, latest = frame(
+        "select count(*) as months, strftime(max(invoice_date), '%Y-%m') as latest from published.invoice_months"
+    ).iloc[0]
+    left, right = st.columns(2)
+    left.metric("Months published", f"{months:,}")
+    right.metric("Last month published", latest or "none")
+    st.subheader("Published months")
+    st.dataframe(
+        frame(
+            "select strftime(invoice_date, '%Y-%m') as invoice_month, invoices, total, published_at "
+            "from published.invoice_months order by invoice_date"
+        ),
+        hide_index=True,
+        key="published_months",
+    )
+    last_run = frame(
+        "select event_at, actor, event_type, strftime(invoice_month, '%Y-%m') as invoice_month, details "
+        "from audit.billing_events where event_type in ('close_started', 'close_finished') "
+        "order by event_id desc limit 1"
+    )
+    st.subheader("Last close run")
+    st.dataframe(last_run, hide_index=True, key="last_run")
+    st.subheader("Failing checks")
+    failing = frame(
+        """
+        select strftime(invoice_month, '%Y-%m') as invoice_month, details->>'check' as check_name,
+               details->>'source' as source, event_at
+        from audit.billing_events as failure
+        where event_type = 'check_failed'
+          and not exists (
+              select 1 from audit.billing_events as later
+              where later.event_type = 'publication' and later.invoice_month = failure.invoice_month
+                and later.event_id > failure.event_id
+          )
+        order by event_id
+        """
+    )
+    if failing.empty:
+        st.success("No failing checks.")
+    else:
+        st.dataframe(failing, hide_index=True, key="failing_checks")
+
+
+def main() -> None:
+    st.set_page_config(page_title="callbill", layout="wide")
+    requested = st.query_params.get("page", PAGES[0])
+    page = st.sidebar.radio("Page", PAGES, index=PAGES.index(requested) if requested in PAGES else 0)
+    st.sidebar.caption(f"Snapshot: {snapshot_path()}")
+    try:
+        {
+            "Revenue": revenue_page,
+            "USF liability": usf_page,
+            "Receivables": receivables_page,
+            "Commissions": commissions_page,
+            "Close status": close_status_page,
+        }[page]()
+    except NoSnapshot as missing:
+        st.warning(str(missing))
+
+
+main()

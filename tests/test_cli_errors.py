@@ -1,0 +1,48 @@
+"""Every CLI failure is one line on stderr that names what failed and what to do; no traceback for a
+user error unless --debug asks for it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from cli_helpers import FIXTURES
+
+CALLBILL = str(Path(sys.executable).parent / "callbill")
+
+
+def callbill(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CALLBILL, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path):
+    cases = {
+        ("close", "2026-13"): "callbill: invoice month must be YYYY-MM, got '2026-13'\n",
+        ("close", "2026-05..2026-02"): "callbill: invoice month range ends before it starts: 2026-05..2026-02\n",
+        ("land", str(tmp_path / "nowhere")): f"callbill: landing folder {tmp_path / 'nowhere'} does not exist\n",
+        ("statement", "ACC-1", "2026-05", "--out", str(tmp_path / "s.pdf")): (
+            "callbill: no published invoice for account ACC-1 dated 2026-05-01\n"
+        ),
+    }
+    assert callbill("land", str(FIXTURES / "landing_small")).returncode == 0
+    for args, stderr in cases.items():
+        result = callbill(*args)
+        assert (result.returncode, result.stderr) == (1, stderr), args
+
+
+def test_a_warehouse_in_use_is_one_line_and_debug_shows_the_traceback(warehouse):
+    assert callbill("land", str(FIXTURES / "landing_small")).returncode == 0
+    holder = duckdb.connect(str(warehouse))  # another process's read-write session
+    try:
+        busy = callbill("land", str(FIXTURES / "landing_small"))
+        debug = callbill("--debug", "land", str(FIXTURES / "landing_small"))
+    finally:
+        holder.close()
+    assert busy.returncode == 1
+    assert busy.stderr == (
+        f"callbill: the warehouse {warehouse} is in use by another process (a close, a landing or an open "
+        "read-write session); run this again when it has finished\n"
+    )
+    assert "Traceback" not in busy.stderr
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr and "Conflicting lock" in debug.stderr

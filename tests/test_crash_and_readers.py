@@ -1,0 +1,146 @@
+"""Faults a billing system meets: a close killed at any point leaves no partial month and the next
+close gives what an uninterrupted one gives; readers during a close see whole months only (through
+the readers' snapshot) and never make it fail."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from cli_helpers import FIXTURES
+
+CALLBILL = str(Path(sys.executable).parent / "callbill")
+# Published rows without the moments they were written (published_at differs between two runs).
+PUBLISHED = {
+    "invoices": "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total, status",
+    "invoice_lines": "*",
+    "rated_calls": "*",
+}
+
+
+def published_digest(warehouse: Path, with_times: bool = False) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of the ordered rows of each published table."""
+    digests = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table, columns in PUBLISHED.items():
+            cols = "*" if with_times else columns
+            digests[table] = con.execute(
+                f"select count(*), md5(coalesce(string_agg(row_text, '|' order by row_text), '')) "
+                f"from (select cast(t as varchar) as row_text from (select {cols} from published.{table}) as t)"
+            ).fetchone()
+    return digests
+
+
+def environment(warehouse: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "CALLBILL_WAREHOUSE": str(warehouse), **extra}
+
+
+def close(warehouse: Path, month: str = "2026-05") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CALLBILL, "close", month], env=environment(warehouse), capture_output=True, text=True, timeout=600
+    )
+
+
+def land(warehouse: Path) -> None:
+    subprocess.run(
+        [CALLBILL, "land", str(FIXTURES / "landing_small")], env=environment(warehouse), check=True, capture_output=True
+    )
+
+
+def kill_close_at(warehouse: Path, step_line: str, after_seconds: float, **extra: str) -> list[str]:
+    """Start `callbill close 2026-05`, SIGKILL its whole process group once stderr shows step_line."""
+    process = subprocess.Popen(
+        [CALLBILL, "close", "2026-05"],
+        env=environment(warehouse, **extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # dbt runs as a child: the kill takes it too, like a crash would
+    )
+    seen = []
+    try:
+        for line in process.stderr:
+            seen.append(line.rstrip())
+            if line.strip() == step_line:
+                time.sleep(after_seconds)
+                break
+        assert process.poll() is None, f"the close ended before {step_line!r}: {seen}"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return seen
+
+
+@pytest.fixture
+def uninterrupted(tmp_path_factory):
+    reference = tmp_path_factory.mktemp("reference") / "callbill.duckdb"
+    land(reference)
+    assert close(reference).returncode == 0
+    return published_digest(reference)
+
+
+def test_a_close_killed_anywhere_publishes_nothing_and_the_next_close_matches(warehouse, uninterrupted):
+    land(warehouse)
+    kill_points = [
+        ("… callbill_dbt_models", 4.0, {}),  # during the dbt build
+        ("… marts__fct_invoices_gx_account_invoice_coverage", 0.5, {}),  # during the checks
+        ("… publish_invoices", 2.0, {"CALLBILL_PUBLICATION_PAUSE_SECONDS": "60"}),  # inside the transaction
+    ]
+    for step_line, after, extra in kill_points:
+        kill_close_at(warehouse, step_line, after, **extra)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            partial = con.execute(
+                "select (select count(*) from published.invoices), (select count(*) from published.invoice_lines), "
+                "(select count(*) from published.rated_calls), (select count(*) from published.invoice_months)"
+            ).fetchone()
+        assert partial == (0, 0, 0, 0), step_line
+
+    again = close(warehouse)
+    assert again.returncode == 0, again.stderr
+    assert published_digest(warehouse) == uninterrupted
+    assert uninterrupted["invoices"][0] == 3 and uninterrupted["rated_calls"][0] == 7
+
+    # Re-closing the published month changes no byte of what was published (R-INV-2).
+    before = published_digest(warehouse, with_times=True)
+    reclose = close(warehouse)
+    assert reclose.returncode == 0 and "already published, reproduced unchanged" in reclose.stdout
+    assert published_digest(warehouse, with_times=True) == before
+
+
+def test_readers_of_the_snapshot_see_whole_months_and_never_block_a_close(warehouse):
+    land(warehouse)
+    assert close(warehouse, "2026-04").returncode == 0
+    snapshot = warehouse.with_name("callbill.snapshot.duckdb")
+    assert snapshot.exists()
+
+    process = subprocess.Popen(
+        [CALLBILL, "close", "2026-05"], env=environment(warehouse), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    seen, reads = set(), 0
+    while True:
+        done = process.poll() is not None
+        with duckdb.connect(str(snapshot), read_only=True) as reader:
+            months = reader.execute(
+                """
+                select strftime(m.invoice_date, '%Y-%m'), m.invoices, count(i.invoice_id), m.total, sum(i.total)
+                from published.invoice_months m
+                left join published.invoices i on i.invoice_date = m.invoice_date
+                group by all order by 1
+                """
+            ).fetchall()
+        reads += 1
+        for month, invoices, counted, total, summed in months:
+            assert (invoices, total) == (counted, summed), month  # a whole month or none of it
+        seen.add(tuple(m[0] for m in months))
+        if done:
+            break
+        time.sleep(0.2)
+    assert process.returncode == 0, process.stderr.read()
+    assert reads > 20
+    assert seen == {("2026-04",), ("2026-04", "2026-05")}
+    shutil.rmtree(warehouse.parent / "logs", ignore_errors=True)

@@ -1,0 +1,132 @@
+"""The finance dashboards show what the marts hold: Streamlit's AppTest runs the app on a small
+generated warehouse and every metric and table is compared with a query on the marts."""
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "orchestration" / "dashboards" / "app.py"
+
+
+@pytest.fixture
+def generated(generated_template: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(generated_template / "warehouse", warehouse.parent)
+    monkeypatch.delenv("CALLBILL_SNAPSHOT", raising=False)
+    return warehouse
+
+
+def marts(warehouse: Path, sql: str) -> list[tuple]:
+    """The figure as a SQL user gets it: from the warehouse itself, not the snapshot."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def usd(value: Decimal) -> str:
+    return f"USD {value:,.2f}"
+
+
+def app_on(page: str) -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.query_params["page"] = page
+    return app.run()
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+# The tables of each page, in the order the page shows them.
+TABLES = {
+    "mrr_movement": 0,
+    "top_accounts": 1,
+    "usf_quarters": 0,
+    "dunning": 0,
+    "published_months": 0,
+}
+
+
+def table(app: AppTest, name: str) -> pd.DataFrame:
+    return app.dataframe[TABLES[name]].value
+
+
+def test_revenue_page_shows_the_revenue_marts(generated):
+    app = app_on("Revenue")
+    assert not app.exception
+    ((billed, invoices),) = marts(
+        generated, "select sum(amount), count(distinct invoice_id) from marts.rpt_revenue_monthly"
+    )
+    (mrr,) = marts(generated, "select sum(mrr) from marts.rpt_mrr_movement where invoice_month = '2026-04'")[0]
+    published_total = marts(generated, "select sum(total) from published.invoices")[0][0]
+    assert billed == published_total
+    assert metrics(app) == {"Billed revenue": usd(billed), "MRR 2026-04": usd(mrr), "Invoices": f"{invoices:,}"}
+
+    top = table(app, "top_accounts")
+    expected = marts(
+        generated,
+        "select account_id, sum(amount) from marts.rpt_revenue_monthly group by 1 order by 2 desc, 1 limit 10",
+    )
+    assert [
+        (a, Decimal(str(b)).quantize(Decimal("0.01"))) for a, b in zip(top.account_id, top.billed, strict=True)
+    ] == expected
+    movement = table(app, "mrr_movement")
+    assert set(movement.movement) <= {"opening", "new", "expansion", "contraction", "churn"}
+    assert (
+        int(movement.accounts.sum())
+        == marts(generated, "select count(*) from marts.rpt_mrr_movement where movement <> 'unchanged'")[0][0]
+    )
+
+    # The plan filter narrows every figure to the plan, by the same SQL.
+    app.multiselect[0].set_value(["basic"]).run()
+    basic = marts(generated, "select sum(amount) from marts.rpt_revenue_monthly where plan_id = 'basic'")[0][0]
+    assert metrics(app)["Billed revenue"] == usd(basic)
+
+
+def test_usf_page_shows_the_liability_by_quarter(generated):
+    app = app_on("USF liability")
+    assert not app.exception
+    rows = marts(
+        generated, "select quarter, usf_billed, usf_liability, factor from marts.rpt_usf_liability order by quarter"
+    )
+    assert [r[0] for r in rows] == ["2026-Q1", "2026-Q2"]
+    quarter, billed, liability, _ = rows[-1]
+    assert metrics(app) == {f"USF billed {quarter}": usd(billed), f"Liability to remit {quarter}": usd(liability)}
+    shown = table(app, "usf_quarters")
+    assert list(shown.quarter) == ["2026-Q1", "2026-Q2"]
+    assert [round(float(f), 6) for f in shown.factor] == [float(r[3]) for r in rows]
+    assert app.get("download_button")[0].proto.label == "Download CSV"
+
+
+def test_receivables_commissions_and_close_status_pages(generated):
+    receivables = app_on("Receivables")
+    assert not receivables.exception
+    ((as_of, open_total, past_due),) = marts(
+        generated,
+        "select max(as_of_date), sum(open_amount), sum(open_amount) filter (where days_past_due > 0) "
+        "from marts.fct_receivables",
+    )
+    assert metrics(receivables) == {f"Open as of {as_of}": usd(open_total), "Past due": usd(past_due or 0)}
+    dunning = table(receivables, "dunning")
+    assert list(dunning.account_id) == [r[0] for r in marts(generated, "select account_id from marts.rpt_dunning_list")]
+
+    commissions = app_on("Commissions")
+    assert not commissions.exception
+    ((total, residual),) = marts(
+        generated,
+        "select sum(amount), sum(amount) filter (where commission_type = 'residual') from marts.fct_commissions",
+    )
+    assert metrics(commissions) == {"Commissions payable, all dates": usd(total), "of which residuals": usd(residual)}
+
+    status = app_on("Close status")
+    assert not status.exception
+    assert metrics(status) == {"Months published": "3", "Last month published": "2026-04"}
+    months = table(status, "published_months")
+    assert list(months.invoice_month) == ["2026-02", "2026-03", "2026-04"]
+    assert list(months.invoices) == [
+        r[0] for r in marts(generated, "select invoices from published.invoice_months order by 1")
+    ]
+    assert [s.value for s in status.success] == ["No failing checks."]

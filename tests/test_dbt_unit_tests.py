@@ -1,0 +1,30 @@
+"""The dbt unit tests (each named after the rule it checks: R-RATE-1..5, R-PRORATE-2, R-LOWUSE-1,
+R-USF-1, R-TAX-1/2, R-START-1 and R-CANCEL-1, R-PAY-2, R-PAY-3, R-COMM-2/3/5) run here once; a close
+skips them, since they test the SQL, not the month's data."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO_ROOT
+
+
+def test_every_dbt_unit_test_passes(closed_may, warehouse, tmp_path):
+    # Unit tests read their inputs' column types from the warehouse: a closed month has every model.
+    dbt = Path(sys.executable).parent / "dbt"
+    target = tmp_path / "dbt_target"
+    result = subprocess.run(
+        [str(dbt), "test", "--profiles-dir", "profiles", "--select", "test_type:unit", "--target-path", str(target)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CALLBILL_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    unit_tests = {r["unique_id"].split(".")[-1]: r["status"] for r in results}
+    assert len(unit_tests) == 14
+    assert set(unit_tests.values()) == {"pass"}
