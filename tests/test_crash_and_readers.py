@@ -3,7 +3,6 @@ close gives what an uninterrupted one gives; readers during a close see whole mo
 the readers' snapshot) and never make it fail."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -77,11 +76,9 @@ def kill_close_at(warehouse: Path, step_line: str, after_seconds: float, **extra
 
 
 @pytest.fixture
-def uninterrupted(tmp_path_factory):
-    reference = tmp_path_factory.mktemp("reference") / "callbill.duckdb"
-    land(reference)
-    assert close(reference).returncode == 0
-    return published_digest(reference)
+def uninterrupted(closed_may_template):
+    """The small fixture closed for May once, without interruption (the session's template)."""
+    return published_digest(closed_may_template / "warehouse" / "callbill.duckdb")
 
 
 def test_a_close_killed_anywhere_publishes_nothing_and_the_next_close_matches(warehouse, uninterrupted):
@@ -112,14 +109,12 @@ def test_a_close_killed_anywhere_publishes_nothing_and_the_next_close_matches(wa
     assert published_digest(warehouse, with_times=True) == before
 
 
-def test_readers_of_the_snapshot_see_whole_months_and_never_block_a_close(warehouse):
-    land(warehouse)
-    assert close(warehouse, "2026-04").returncode == 0
+def test_readers_of_the_snapshot_see_whole_months_and_never_block_a_close(closed_may, warehouse):
     snapshot = warehouse.with_name("callbill.snapshot.duckdb")
-    assert snapshot.exists()
+    assert snapshot.exists()  # written by the close of May
 
     process = subprocess.Popen(
-        [CALLBILL, "close", "2026-05"], env=environment(warehouse), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [CALLBILL, "close", "2026-06"], env=environment(warehouse), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     seen, reads = set(), 0
     while True:
@@ -142,5 +137,4 @@ def test_readers_of_the_snapshot_see_whole_months_and_never_block_a_close(wareho
         time.sleep(0.2)
     assert process.returncode == 0, process.stderr.read()
     assert reads > 20
-    assert seen == {("2026-04",), ("2026-04", "2026-05")}
-    shutil.rmtree(warehouse.parent / "logs", ignore_errors=True)
+    assert seen == {("2026-05",), ("2026-05", "2026-06")}
