@@ -23,3 +23,15 @@
             or (landed.invoice_id is null and landed.received_at >= first_invoice.first_invoice_date)
         )
 {%- endmacro %}
+
+{#- Published invoices with what they owe: the total plus the account credit the invoice consumed
+    (its `account_credit` line), which the payment surplus pays (R-PAY-2). -#}
+{% macro published_invoices_owed() -%}
+    select
+        published_invoices.*,
+        published_invoices.total - coalesce(credit.amount, 0) as amount_due
+    from {{ source('published', 'invoices') }} as published_invoices
+    left join {{ source('published', 'invoice_lines') }} as credit
+        on published_invoices.invoice_id = credit.invoice_id
+        and credit.line_key = 'account_credit'
+{%- endmacro %}

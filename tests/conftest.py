@@ -4,6 +4,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,25 +36,32 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def closed_may_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small fixture landed and closed for 2026-05 once per session, by the real CLI."""
-    from cli_helpers import FIXTURES, run
-
-    root = tmp_path_factory.mktemp("closed_may")
+@contextmanager
+def warehouse_at(root: Path) -> Iterator[None]:
+    """CALLBILL_WAREHOUSE and DAGSTER_HOME under root while a session template is built."""
     saved = {k: os.environ.get(k) for k in ("CALLBILL_WAREHOUSE", "DAGSTER_HOME")}
     os.environ["CALLBILL_WAREHOUSE"] = str(root / "warehouse" / "callbill.duckdb")
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir()
     try:
-        run("land", str(FIXTURES / "landing_small"))
-        run("close", "2026-05")
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def closed_may_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small fixture landed and closed for 2026-05 once per session, by the real CLI."""
+    from cli_helpers import FIXTURES, run
+
+    root = tmp_path_factory.mktemp("closed_may")
+    with warehouse_at(root):
+        run("land", str(FIXTURES / "landing_small"))
+        run("close", "2026-05")
     return root
 
 
@@ -72,18 +81,8 @@ def generated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from orchestration.generate import generate_landing
 
     root = tmp_path_factory.mktemp("generated")
-    saved = {k: os.environ.get(k) for k in ("CALLBILL_WAREHOUSE", "DAGSTER_HOME")}
-    os.environ["CALLBILL_WAREHOUSE"] = str(root / "warehouse" / "callbill.duckdb")
-    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
-    (root / "dagster_home").mkdir()
-    try:
+    with warehouse_at(root):
         generate_landing(root / "landing", accounts=20, start_month="2026-01", months=3, calls_per_account_month=60)
         run("land", str(root / "landing"))
         run("close", "2026-02..2026-04")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return root

@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -37,39 +39,40 @@ def graphql(url: str, query: str) -> dict:
     return body["data"]
 
 
+@contextmanager
+def serving(command: list[str], env: dict[str, str], health_url: str, log_path: Path) -> Iterator[None]:
+    """Start a server in its own process group, wait until health_url answers, stop the group by PID."""
+    with log_path.open("w") as log:
+        # start_new_session: its children (a code server) are stopped with it
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    urllib.request.urlopen(health_url, timeout=5)
+                    break
+                except OSError:
+                    assert process.poll() is None, log_path.read_text()
+                    assert time.monotonic() < deadline, f"{command[0]} did not answer within 120 s"
+                    time.sleep(1)
+            yield
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
 @pytest.fixture
 def webserver(closed_may, tmp_path):
     port = free_port()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    log = (tmp_path / "webserver.log").open("w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-m", "orchestration.definitions"]
-        + ["-h", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its code server is a child: stop the whole group by the server's PID
-    )
+    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-m", "orchestration.definitions"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/server_info", timeout=5)
-                break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "webserver.log").read_text()
-                assert time.monotonic() < deadline, "dagster-webserver did not answer within 120 s"
-                time.sleep(1)
+    with serving([*command, "-h", "127.0.0.1", "-p", str(port)], env, f"{url}/server_info", tmp_path / "web.log"):
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, tmp_path):
@@ -157,36 +160,12 @@ def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, 
 def dashboards(generated_template, warehouse, tmp_path):
     shutil.copytree(generated_template / "warehouse", warehouse.parent)
     port = free_port()
-    log = (tmp_path / "dashboards.log").open("w")
     env = {**os.environ, "CALLBILL_WAREHOUSE": str(warehouse)}
     env.pop("CALLBILL_SNAPSHOT", None)
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "callbill"), "dashboards", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    command = [str(Path(sys.executable).parent / "callbill"), "dashboards", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=5)
-                break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "dashboards.log").read_text()
-                assert time.monotonic() < deadline, "the dashboards did not answer within 90 s"
-                time.sleep(1)
+    with serving(command, env, f"{url}/_stcore/health", tmp_path / "dashboards.log"):
         yield url, warehouse
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 def test_every_dashboard_page_renders_its_charts_and_figures_in_chromium(dashboards, tmp_path):

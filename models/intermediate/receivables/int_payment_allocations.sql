@@ -5,24 +5,8 @@
 -- so an invoice owes its total plus the credit it consumed.
 with
 
-published_invoices as (
-    select * from {{ source('published', 'invoices') }}
-),
-
-published_credit_lines as (
-    select * from {{ source('published', 'invoice_lines') }}
-    where line_key = 'account_credit'
-),
-
 invoices as (
-    select
-        published_invoices.invoice_id,
-        published_invoices.account_id,
-        published_invoices.invoice_date,
-        published_invoices.total - coalesce(published_credit_lines.amount, 0) as amount_due
-    from published_invoices
-    left join published_credit_lines
-        on published_invoices.invoice_id = published_credit_lines.invoice_id
+    select invoice_id, account_id, invoice_date, amount_due from ({{ published_invoices_owed() }})
 ),
 
 payments as (

@@ -7,12 +7,7 @@ as_of as (
 ),
 
 published_invoices as (
-    select * from {{ source('published', 'invoices') }}
-),
-
-published_credit_lines as (
-    select * from {{ source('published', 'invoice_lines') }}
-    where line_key = 'account_credit'
+    {{ published_invoices_owed() }}
 ),
 
 allocations as (
@@ -34,14 +29,11 @@ balances as (
         published_invoices.invoice_date,
         published_invoices.due_date,
         published_invoices.total,
-        published_invoices.total - coalesce(published_credit_lines.amount, 0)
-        - coalesce(paid.paid_amount, 0) as open_amount,
+        published_invoices.amount_due - coalesce(paid.paid_amount, 0) as open_amount,
         greatest(date_diff('day', published_invoices.due_date, as_of.as_of_date), 0) as days_past_due,
         as_of.as_of_date
     from published_invoices
     cross join as_of
-    left join published_credit_lines
-        on published_invoices.invoice_id = published_credit_lines.invoice_id
     left join paid
         on published_invoices.invoice_id = paid.invoice_id
     where published_invoices.invoice_date <= as_of.as_of_date

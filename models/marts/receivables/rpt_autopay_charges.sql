@@ -4,12 +4,7 @@
 with
 
 published_invoices as (
-    select * from {{ source('published', 'invoices') }}
-),
-
-published_credit_lines as (
-    select * from {{ source('published', 'invoice_lines') }}
-    where line_key = 'account_credit'
+    {{ published_invoices_owed() }}
 ),
 
 allocations as (
@@ -32,7 +27,7 @@ owed as (
         autopay_runs.invoice_month,
         autopay_runs.account_id,
         invoices.invoice_id,
-        invoices.total - coalesce(published_credit_lines.amount, 0) - coalesce((
+        invoices.amount_due - coalesce((
             select sum(allocations.amount) from allocations
             where allocations.invoice_id = invoices.invoice_id
                 and allocations.received_at < autopay_runs.autopay_date
@@ -41,8 +36,6 @@ owed as (
     inner join published_invoices as invoices
         on autopay_runs.account_id = invoices.account_id
         and invoices.invoice_date <= autopay_runs.invoice_month
-    left join published_credit_lines
-        on invoices.invoice_id = published_credit_lines.invoice_id
 ),
 
 method_on_file as (

@@ -7,15 +7,7 @@ as_of as (
 ),
 
 invoices as (
-    select
-        published_invoices.invoice_id,
-        published_invoices.invoice_date,
-        published_invoices.due_date,
-        published_invoices.total - coalesce(credit.amount, 0) as amount_due
-    from {{ source('published', 'invoices') }} as published_invoices
-    left join {{ source('published', 'invoice_lines') }} as credit
-        on published_invoices.invoice_id = credit.invoice_id
-        and credit.line_key = 'account_credit'
+    select invoice_id, invoice_date, due_date, amount_due from ({{ published_invoices_owed() }})
 ),
 
 allocations as (
