@@ -15,7 +15,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test test-ui browser lint ui dashboards bench clean
+.PHONY: install demo test test-ui test-spark spark-install browser lint ui dashboards bench clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -43,11 +43,21 @@ demo: install
 	@echo "Dashboards: make dashboards   (http://127.0.0.1:8501)"
 
 test: install
-	$(BIN)/pytest -q -m "not ui"
+	$(BIN)/pytest -q -m "not ui and not spark"
 
 # Browser tests: a real web server and Debian's headless chromium (no browser download).
 test-ui: install browser
 	$(BIN)/pytest -q -m ui
+
+# Spark: dbt-spark with an in-process local Spark (Java 17), installed into the venv on demand.
+spark-install: $(VENV)/.spark-installed
+
+$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock -c requirements.lock
+	touch $@
+
+test-spark: install spark-install
+	$(BIN)/pytest -q -m spark
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -13,7 +13,7 @@ items_on_lines as (
         invoice_id,
         case when line_type in ('prorated_charges', 'low_usage_discount') then line_type else 'full_month' end
             as charge,
-        unnest(item_ids) as item_id
+        {{ array_elements('item_ids') }} as item_id
     from lines
 )
 

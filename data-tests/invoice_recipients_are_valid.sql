@@ -15,9 +15,9 @@ checked as (
         receipt_email,
         case
             when nullif(trim(invoice_emails), '') is null then 'no invoice email (a primary is required)'
-            when len(string_split(invoice_emails, ';')) > {{ var('max_invoice_recipients', 5) }}
+            when {{ count_list_parts('invoice_emails') }} > {{ var('max_invoice_recipients', 5) }}
                 then 'more than {{ var("max_invoice_recipients", 5) }} invoice emails'
-            when list_count(list_filter(string_split(invoice_emails, ';'), lambda e: trim(e) not like '%_@_%')) > 0
+            when {{ count_invalid_emails('invoice_emails') }} > 0
                 then 'an invoice email is not an address'
             when nullif(trim(receipt_email), '') is null then 'no receipt email'
             when receipt_email like '%;%' then 'more than one receipt email'

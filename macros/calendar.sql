@@ -7,9 +7,10 @@
     cast('{{ var("invoice_month_end") }}' as date)
 {%- endmacro %}
 
-{#- Incremental marts replace the months being built and keep every other month. -#}
+{#- Incremental marts replace the months being built and keep every other month (on Spark the
+    insert_overwrite strategy replaces their partitions instead, see portable.sql). -#}
 {% macro delete_invoice_months() -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and target.type != 'spark' -%}
         delete from {{ this }}
         where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
     {%- else -%}

@@ -26,7 +26,7 @@ calendar as (
         accounts.*,
         coalesce(
             accounts.quoted_billing_start_date,
-            cast(accounts.service_start_date + to_months(accounts.free_months) as date)
+            {{ add_months('accounts.service_start_date', 'accounts.free_months') }}
         ) as billing_start_date,
         case
             when accounts.cancel_requested_date is null then null
@@ -40,7 +40,7 @@ calendar as (
 
 final as (
     select
-        'INV-' || strftime(invoice_months.invoice_date, '%Y%m') || '-' || calendar.account_id as invoice_id,
+        'INV-' || {{ format_date('invoice_months.invoice_date', '%Y%m') }} || '-' || calendar.account_id as invoice_id,
         calendar.account_id,
         invoice_months.invoice_date,
         invoice_months.usage_month_start,
@@ -60,7 +60,7 @@ final as (
         calendar.service_end_date,
         calendar.low_usage_allowance,
         calendar.contract_term_months,
-        cast(calendar.billing_start_date + to_months(coalesce(calendar.contract_term_months, 0)) as date)
+        {{ add_months('calendar.billing_start_date', 'coalesce(calendar.contract_term_months, 0)') }}
             as contract_end_date,
         -- In advance (R-CAL-2): recurring charges while service runs through the invoice month.
         (calendar.service_end_date is null or calendar.service_end_date >= invoice_months.service_month_end)
@@ -145,7 +145,7 @@ full_months as (
         invoice_date as service_period_start,
         service_month_end as service_period_end,
         sum(quantity) as quantity,
-        list(item_id order by item_id) as item_ids
+        {{ sorted_text_array('item_id') }} as item_ids
     from full_month_items
     group by all
 ),
@@ -181,7 +181,7 @@ low_usage as (
         product_description,
         low_usage_price - monthly_price as unit_discount,
         sum(quantity) as quantity,
-        list(item_id order by item_id) as item_ids
+        {{ sorted_text_array('item_id') }} as item_ids
     from low_usage_honoured
     group by all
 ),
@@ -208,10 +208,10 @@ prorated as (
         days_in_month,
         prorated_days,
         usage_month_start,
-        cast(usage_month_end - interval (prorated_days - 1) day as date) as service_period_start,
+        {{ add_days('usage_month_end', '1 - prorated_days') }} as service_period_start,
         usage_month_end as service_period_end,
         sum(quantity) as quantity,
-        list(item_id order by item_id) as item_ids
+        {{ sorted_text_array('item_id') }} as item_ids
     from prorated_items
     where prorated_days > 0
     group by all
@@ -224,14 +224,14 @@ final as (
         invoice_date,
         line_type,
         product_code,
-        product_description || ' × ' || cast(quantity as varchar) || ', ' || {{ month_label('invoice_date') }}
+        product_description || ' × ' || cast(quantity as string) || ', ' || {{ month_label('invoice_date') }}
             as description,
         cast(quantity as decimal(18, 4)) as quantity,
         cast(monthly_price as decimal(18, 6)) as unit_price,
         {{ to_cents('quantity * monthly_price') }} as amount,
         service_period_start,
         service_period_end,
-        product_code || '|' || cast(service_period_start as varchar) as line_group,
+        product_code || '|' || cast(service_period_start as string) as line_group,
         item_ids
     from full_months
 
@@ -243,14 +243,14 @@ final as (
         invoice_date,
         'prorated_charges' as line_type,
         product_code,
-        product_description || ' × ' || cast(quantity as varchar) || ', ' || cast(prorated_days as varchar)
+        product_description || ' × ' || cast(quantity as string) || ', ' || cast(prorated_days as string)
             || ' days of ' || {{ month_label('usage_month_start') }} as description,
         cast(quantity as decimal(18, 4)) as quantity,
         cast(round(monthly_price * prorated_days / days_in_month, 6) as decimal(18, 6)) as unit_price,
         {{ divide_to_cents('quantity * monthly_price * prorated_days', 'days_in_month') }} as amount,
         service_period_start,
         service_period_end,
-        product_code || '|' || cast(service_period_start as varchar) as line_group,
+        product_code || '|' || cast(service_period_start as string) as line_group,
         item_ids
     from prorated
 
@@ -262,7 +262,7 @@ final as (
         invoice_date,
         'low_usage_discount' as line_type,
         product_code,
-        'Low-usage discount: ' || product_description || ' × ' || cast(quantity as varchar) || ', '
+        'Low-usage discount: ' || product_description || ' × ' || cast(quantity as string) || ', '
             || {{ month_label('invoice_date') }} as description,
         cast(quantity as decimal(18, 4)) as quantity,
         cast(unit_discount as decimal(18, 6)) as unit_price,

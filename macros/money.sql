@@ -6,12 +6,13 @@
 {#- round(numerator / denominator, 2), half away from zero, exactly.
     numerator: a DECIMAL with at most 6 decimals; denominator: a positive integer. -#}
 {% macro divide_to_cents(numerator, denominator) -%}
+    {%- set wide = wide_integer_type() -%}
     cast(
         cast(
-            sign({{ numerator }}) * (
-                (abs(cast(({{ numerator }}) * 1000000 as hugeint)) * 200 + cast({{ denominator }} as hugeint) * 1000000)
-                // (cast({{ denominator }} as hugeint) * 2000000)
-            ) as decimal(18, 0)
+            (case when ({{ numerator }}) < 0 then -1 else 1 end) * {{ int_div(
+                'abs(cast((' ~ numerator ~ ') * 1000000 as ' ~ wide ~ ')) * 200 + cast(' ~ denominator ~ ' as ' ~ wide ~ ') * 1000000',
+                'cast(' ~ denominator ~ ' as ' ~ wide ~ ') * 2000000'
+            ) }} as decimal(18, 0)
         ) * cast(0.01 as decimal(3, 2))
         as decimal(18, 2)
     )
@@ -29,5 +30,5 @@
 
 {#- "May 2026" -#}
 {% macro month_label(date_expression) -%}
-    strftime({{ date_expression }}, '%B %Y')
+    {{ format_date(date_expression, '%B %Y') }}
 {%- endmacro %}

@@ -5,6 +5,6 @@
         when {{ duration }} <= 0 then 0
         when {{ duration }} <= {{ initial }} then {{ initial }}
         else {{ initial }}
-            + (({{ duration }} - {{ initial }} + {{ increment }} - 1) // {{ increment }}) * {{ increment }}
+            + {{ int_div(duration ~ ' - ' ~ initial ~ ' + ' ~ increment ~ ' - 1', increment) }} * {{ increment }}
     end
 {%- endmacro %}

@@ -290,3 +290,44 @@ def status() -> None:
     click.echo("\nopen check failures" + ("" if report["failures"] else ": none"))
     for month, check, source, at in report["failures"]:
         click.echo(f"  {month}  {check} ({source}, {at:%Y-%m-%d %H:%M})")
+
+
+@main.group()
+def spark() -> None:
+    """Build the same dbt project on Spark (dbt-spark; `make spark-install`), README "Running on Spark"."""
+
+
+@spark.command("land")
+@click.argument("in_dir", type=click.Path(path_type=Path))
+@click.pass_context
+def spark_land(ctx: click.Context, in_dir: Path) -> None:
+    """Land IN_DIR (the same checks as `callbill land`), then hand the checked tables to Spark as Parquet."""
+    from orchestration.spark import SparkError, export_sources, spark_dir
+
+    ctx.invoke(land, in_dir=in_dir)
+    try:
+        counts = export_sources(spark_dir() / "sources")
+    except SparkError as exc:
+        fail(str(exc))
+    for table, rows in counts.items():
+        click.echo(f"{table:<30} {rows:>12,} rows for Spark")
+    click.echo(f"spark sources: {spark_dir() / 'sources'} (registered by `callbill spark build`)")
+
+
+@spark.command("build")
+@click.argument("invoice_month")
+def spark_build(invoice_month: str) -> None:
+    """Build drafts of INVOICE_MONTH (YYYY-MM or YYYY-MM..YYYY-MM) on Spark: seeds, models, data tests.
+
+    Publication, the quality gate and the ledger jobs stay with the DuckDB close."""
+    from orchestration.defs.partitions import parse_invoice_month_range
+    from orchestration.spark import SparkError, build, spark_dir
+
+    try:
+        first, last = parse_invoice_month_range(invoice_month)
+        result = build(first, last)
+    except (SparkError, ValueError) as exc:
+        fail(str(exc))
+    summary = [line for line in result.stdout.splitlines() if "Done. PASS=" in line]
+    click.echo(summary[-1].split("  ", 1)[-1].strip() if summary else "built")
+    click.echo(f"spark tables: {spark_dir() / 'tables'}")

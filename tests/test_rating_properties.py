@@ -9,19 +9,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-MACROS = Path(__file__).resolve().parent.parent / "macros" / "rating.sql"
+MACROS = Path(__file__).resolve().parent.parent / "macros"
 durations = st.integers(min_value=-10, max_value=24 * 3600)
 # Deck increments: 60/60, 30/6 (Brazil mobile), 1/1, and anything else a deck may hold.
 periods = st.tuples(st.integers(min_value=1, max_value=120), st.integers(min_value=1, max_value=120))
 
 
+def billable_seconds_sql(duration: str, initial: str, increment: str) -> str:
+    """The macro rendered as dbt renders it on DuckDB (dbt's return() and adapter.dispatch())."""
+    source = (MACROS / "portable.sql").read_text() + (MACROS / "rating.sql").read_text()
+    environment = jinja2.Environment(extensions=["jinja2.ext.do"])
+    macros = environment.from_string(source).module
+
+    class Adapter:
+        @staticmethod
+        def dispatch(name, package):
+            return getattr(macros, f"default__{name}")
+
+    environment.globals.update(adapter=Adapter(), **{"return": lambda value: value})
+    call = f"{{{{ billable_seconds('{duration}', '{initial}', '{increment}') }}}}"
+    return environment.from_string(source + call).render().strip()
+
+
 @pytest.fixture(scope="module")
 def billable_seconds():
-    template = jinja2.Environment().from_string(
-        MACROS.read_text() + "{{ billable_seconds('duration', 'initial', 'increment') }}"
-    )
-    sql = f"select {template.render().strip()} from (select $duration as duration, $initial as initial, " + (
-        "$increment as increment)"
+    sql = f"select {billable_seconds_sql('duration', 'initial', 'increment')} from (select $duration as duration, " + (
+        "$initial as initial, $increment as increment)"
     )
     con = duckdb.connect()
 
@@ -55,6 +68,6 @@ def test_billed_time_never_falls_as_a_call_gets_longer(billable_seconds, a, b, p
 
 
 def test_the_guides_examples():
-    env = jinja2.Environment().from_string(MACROS.read_text() + "{{ billable_seconds('d', 'i', 'n') }}")
-    sql = f"select {env.render().strip()} from (values (61, 60, 60), (31, 30, 6), (37, 30, 6), (0, 60, 60)) t(d, i, n)"
+    calls = "(values (61, 60, 60), (31, 30, 6), (37, 30, 6), (0, 60, 60)) t(d, i, n)"
+    sql = f"select {billable_seconds_sql('d', 'i', 'n')} from {calls}"
     assert [r[0] for r in duckdb.sql(sql).fetchall()] == [120, 36, 42, 0]

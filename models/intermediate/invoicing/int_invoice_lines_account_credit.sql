@@ -82,7 +82,7 @@ new_credit_lines as (
         account_id,
         invoice_date,
         'adjustment' as line_type,
-        cast(null as varchar) as product_code,
+        cast(null as string) as product_code,
         'Account credit from earlier payments' as description,
         cast(1 as decimal(18, 4)) as quantity,
         cast(-least(available_credit, pre_credit_total) as decimal(18, 6)) as unit_price,
@@ -90,7 +90,7 @@ new_credit_lines as (
         invoice_date as service_period_start,
         invoice_date as service_period_end,
         'account_credit' as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from credit
     where available_credit > 0 and pre_credit_total > 0
 ),

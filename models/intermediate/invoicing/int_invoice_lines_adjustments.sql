@@ -56,7 +56,7 @@ final as (
         account_invoices.account_id,
         account_invoices.invoice_date,
         'adjustment' as line_type,
-        cast(null as varchar) as product_code,
+        cast(null as string) as product_code,
         coalesce(routed.reason, 'Adjustment') || ' (' || routed.adjustment_id
             || coalesce(', re ' || routed.disputed_invoice_id, '') || ')' as description,
         cast(1 as decimal(18, 4)) as quantity,
@@ -65,7 +65,7 @@ final as (
         cast(routed.approved_at as date) as service_period_start,
         cast(routed.approved_at as date) as service_period_end,
         routed.adjustment_id as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from routed
     inner join account_invoices
         on routed.account_id = account_invoices.account_id

@@ -10,7 +10,7 @@ published_months as (
         cast(invoice_date - interval 1 month as date) as usage_month_start,
         cast(invoice_date - interval 1 day as date) as usage_month_end,
         last_day(invoice_date) as service_month_end,
-        cast(null as varchar) as usf_quarter,
+        cast(null as string) as usf_quarter,
         cast(null as decimal(18, 6)) as usf_factor
     from {{ source('published', 'invoice_months') }}
 ),
@@ -95,7 +95,7 @@ final as (
         account_invoices.account_id,
         account_invoices.invoice_date,
         'adjustment' as line_type,
-        cast(null as varchar) as product_code,
+        cast(null as string) as product_code,
         'Correction to ' || open_corrections.corrected_invoice_id || ': ' || open_corrections.corrected_description
             as description,
         cast(1 as decimal(18, 4)) as quantity,
@@ -104,7 +104,7 @@ final as (
         account_invoices.invoice_date as service_period_start,
         account_invoices.service_month_end as service_period_end,
         open_corrections.line_key as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from open_corrections
     inner join account_publication
         on open_corrections.account_id = account_publication.account_id

@@ -74,7 +74,7 @@ termination as (
         final_invoices.service_end_date,
         final_invoices.contract_end_date,
         -- Whole months from the day after service end to the contract's end.
-        datediff('month', cast(final_invoices.service_end_date + interval 1 day as date), final_invoices.contract_end_date)
+        {{ months_between_boundaries('cast(final_invoices.service_end_date + interval 1 day as date)', 'final_invoices.contract_end_date') }}
             as remaining_months,
         monthly_recurring.monthly_recurring_charge
     from final_invoices
@@ -88,19 +88,19 @@ final as (
         account_id,
         invoice_date,
         'one_time_fee' as line_type,
-        cast(null as varchar) as product_code,
+        cast(null as string) as product_code,
         case change_type
             when 'caller_id' then 'Caller ID change'
             when 'e911' then 'E911 address change'
             else 'Change of a number to bidirectional'
-        end || ' × ' || cast(changes as varchar) || ', ' || {{ month_label('usage_month_start') }} as description,
+        end || ' × ' || cast(changes as string) || ', ' || {{ month_label('usage_month_start') }} as description,
         cast(changes as decimal(18, 4)) as quantity,
         cast(fee as decimal(18, 6)) as unit_price,
         {{ to_cents('changes * fee') }} as amount,
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
         'change|' || change_type as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from change_fees
 
     union all
@@ -110,8 +110,8 @@ final as (
         account_id,
         invoice_date,
         'one_time_fee' as line_type,
-        cast(null as varchar) as product_code,
-        'Early termination fee: ' || cast(remaining_months as varchar) || ' remaining months of the contract'
+        cast(null as string) as product_code,
+        'Early termination fee: ' || cast(remaining_months as string) || ' remaining months of the contract'
             as description,
         cast(remaining_months as decimal(18, 4)) as quantity,
         cast(monthly_recurring_charge * {{ var('early_termination_share', 1) }} as decimal(18, 6)) as unit_price,
@@ -120,7 +120,7 @@ final as (
         cast(service_end_date + interval 1 day as date) as service_period_start,
         cast(contract_end_date - interval 1 day as date) as service_period_end,
         'early_termination' as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from termination
     where remaining_months > 0
 )

@@ -66,8 +66,8 @@ fees as (
         invoice_id, account_id, invoice_date, invoice_date as service_period_start,
         service_month_end as service_period_end,
         'usf' as line_type,
-        'Universal Service Fund fee (' || usf_quarter || ' factor ' || cast(usf_factor as varchar)
-            || ' × ' || cast(interstate_share as varchar) || ' interstate)' as description,
+        'Universal Service Fund fee (' || usf_quarter || ' factor ' || cast(usf_factor as string)
+            || ' × ' || cast(interstate_share as string) || ' interstate)' as description,
         usf_base as quantity,
         usf_factor * interstate_share as unit_price,
         {{ to_cents('usf_factor * interstate_share * usf_base') }} as amount
@@ -102,7 +102,7 @@ final as (
         account_id,
         invoice_date,
         line_type,
-        cast(null as varchar) as product_code,
+        cast(null as string) as product_code,
         description,
         cast(quantity as decimal(18, 4)) as quantity,
         cast(unit_price as decimal(18, 6)) as unit_price,
@@ -110,7 +110,7 @@ final as (
         service_period_start,
         service_period_end,
         line_type as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from fees
     where amount <> 0
 )

@@ -39,8 +39,8 @@ final as (
         account_id,
         invoice_date,
         'tax' as line_type,
-        cast(null as varchar) as product_code,
-        'Sales tax, ' || jurisdiction || ' (' || cast(cast(tax_rate * 100 as decimal(18, 4)) as varchar) || '%)'
+        cast(null as string) as product_code,
+        'Sales tax, ' || jurisdiction || ' (' || cast(cast(tax_rate * 100 as decimal(18, 4)) as string) || '%)'
             as description,
         cast(subtotal as decimal(18, 4)) as quantity,
         cast(tax_rate as decimal(18, 6)) as unit_price,
@@ -48,7 +48,7 @@ final as (
         invoice_date as service_period_start,
         service_month_end as service_period_end,
         'tax' as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from subtotals
     where tax_rate > 0
 )

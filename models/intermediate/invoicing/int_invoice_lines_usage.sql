@@ -60,7 +60,7 @@ final as (
         account_id,
         invoice_date,
         'included_minutes' as line_type,
-        cast(null as varchar) as product_code,
+        cast(null as string) as product_code,
         'Plan minutes used, ' || {{ month_label('usage_month_start') }} as description,
         cast(included_minutes as decimal(18, 4)) as quantity,
         cast(0 as decimal(18, 6)) as unit_price,
@@ -68,7 +68,7 @@ final as (
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
         'plan' as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from bundle
     where included_minutes > 0
 
@@ -87,7 +87,7 @@ final as (
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
         'plan' as line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from bundle
     where overage_minutes > 0
 
@@ -106,7 +106,7 @@ final as (
         usage_month_start as service_period_start,
         usage_month_end as service_period_end,
         line_group,
-        cast(null as varchar[]) as item_ids
+        cast(null as {{ text_array_type() }}) as item_ids
     from out_of_plan
     where minutes > 0
 )

@@ -8,11 +8,7 @@ usf_factors as (
 
 months as (
     select cast(month_start as date) as invoice_date
-    from range(
-        cast({{ invoice_month_start() }} as timestamp),
-        cast({{ invoice_month_end() }} as timestamp) + interval 1 month,
-        interval 1 month
-    ) as t(month_start)
+    from {{ month_starts(invoice_month_start(), invoice_month_end()) }} as t
 ),
 
 final as (
@@ -21,16 +17,16 @@ final as (
         cast(months.invoice_date - interval 1 month as date) as usage_month_start,
         cast(months.invoice_date - interval 1 day as date) as usage_month_end,
         last_day(months.invoice_date) as service_month_end,
-        cast(year(months.invoice_date) as varchar) || '-Q' || cast(quarter(months.invoice_date) as varchar)
+        cast(year(months.invoice_date) as string) || '-Q' || cast(quarter(months.invoice_date) as string)
             as usf_quarter,
         case
             when usf_factors.factor is null
-                then error(
-                    'No USF contribution factor for ' || cast(year(months.invoice_date) as varchar) || '-Q'
-                    || cast(quarter(months.invoice_date) as varchar) || ' (invoice month '
-                    || strftime(months.invoice_date, '%Y-%m')
-                    || '): add the FCC factor to seeds/usf_contribution_factors.csv (R-USF-2)'
-                )
+                then {{ raise_error(
+                    "'No USF contribution factor for ' || cast(year(months.invoice_date) as string) || '-Q'
+                    || cast(quarter(months.invoice_date) as string) || ' (invoice month '
+                    || " ~ format_date('months.invoice_date', '%Y-%m') ~ "
+                    || '): add the FCC factor to seeds/usf_contribution_factors.csv (R-USF-2)'"
+                ) }}
             else usf_factors.factor
         end as usf_factor
     from months

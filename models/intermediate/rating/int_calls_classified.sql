@@ -47,7 +47,7 @@ prefix_candidates as (
         landed_calls.start_time_utc,
         substr(landed_calls.destination_digits, 1, prefix_length) as prefix
     from landed_calls
-    cross join range(1, (select max(length(prefix)) from rate_deck) + 1) as lengths(prefix_length)
+    cross join (select distinct length(prefix) as prefix_length from rate_deck) as lengths
     where landed_calls.direction <> 'internal'
         and landed_calls.destination_digits is not null
         and prefix_length <= length(landed_calls.destination_digits)

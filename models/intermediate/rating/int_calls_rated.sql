@@ -158,8 +158,8 @@ final as (
         -- Calls of one line share its group: a destination and rate, or the plan's bundle.
         case
             when call_type in ('international', 'premium')
-                then destination || '|' || cast(rate_per_minute as varchar)
-            when call_type = 'toll_free_inbound' then cast(rate_per_minute as varchar)
+                then destination || '|' || cast(rate_per_minute as string)
+            when call_type = 'toll_free_inbound' then cast(rate_per_minute as string)
             else 'plan'
         end as line_group
     from priced

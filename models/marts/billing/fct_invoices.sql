@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=invoice_months_strategy(),
+        partition_by=('invoice_date' if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_invoice_months() }}",
     )
@@ -37,10 +38,10 @@ final as (
         account_invoices.invoice_id,
         account_invoices.account_id,
         account_invoices.invoice_date,
-        cast(account_invoices.invoice_date + to_days({{ var('due_days') }}) as date) as due_date,
+        {{ add_days('account_invoices.invoice_date', var('due_days')) }} as due_date,
         case
             when account_invoices.autopay
-                then cast(account_invoices.invoice_date + to_days({{ var('autopay_day') }} - 1) as date)
+                then {{ add_days('account_invoices.invoice_date', var('autopay_day') - 1) }}
         end as autopay_date,
         cast(coalesce(totals.subtotal, 0) as decimal(18, 2)) as subtotal,
         cast(coalesce(totals.tax_total, 0) as decimal(18, 2)) as tax_total,

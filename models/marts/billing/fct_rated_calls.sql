@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=invoice_months_strategy(),
+        partition_by=('invoice_date' if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_invoice_months() }}",
     )

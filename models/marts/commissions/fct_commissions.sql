@@ -143,7 +143,7 @@ clawbacks as (
     inner join partner_accounts
         on spiffs.account_id = partner_accounts.account_id
     where partner_accounts.cancel_requested_date
-        < partner_accounts.service_start_date + to_months({{ var('spiff_clawback_months', 6) }})
+        < {{ add_months('partner_accounts.service_start_date', var('spiff_clawback_months', 6)) }}
 ),
 
 final as (

@@ -30,7 +30,7 @@ balances as (
         published_invoices.due_date,
         published_invoices.total,
         published_invoices.amount_due - coalesce(paid.paid_amount, 0) as open_amount,
-        greatest(date_diff('day', published_invoices.due_date, as_of.as_of_date), 0) as days_past_due,
+        greatest({{ days_between('published_invoices.due_date', 'as_of.as_of_date') }}, 0) as days_past_due,
         as_of.as_of_date
     from published_invoices
     cross join as_of

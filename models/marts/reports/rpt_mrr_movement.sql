@@ -43,7 +43,7 @@ final as (
     select
         account_months.account_id,
         account_months.invoice_date,
-        strftime(account_months.invoice_date, '%Y-%m') as invoice_month,
+        {{ format_date('account_months.invoice_date', '%Y-%m') }} as invoice_month,
         coalesce(current_plan.plan_id, previous_plan.plan_id) as plan_id,
         cast(coalesce(current_month.mrr, 0) as decimal(18, 2)) as mrr,
         cast(coalesce(previous_month.mrr, 0) as decimal(18, 2)) as previous_mrr,

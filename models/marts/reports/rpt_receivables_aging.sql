@@ -17,11 +17,10 @@ allocations as (
 month_ends as (
     select least(cast(month_start + interval 1 month - interval 1 day as date), as_of.as_of_date) as month_end
     from as_of,
-        (select unnest(generate_series(
-            (select min(invoice_date) from invoices),
-            (select cast(date_trunc('month', as_of_date) as date) from as_of),
-            interval 1 month
-        )) as month_start)
+        {{ month_starts(
+            '(select min(invoice_date) from invoices)',
+            "(select cast(date_trunc('month', as_of_date) as date) from as_of)"
+        ) }} as months
 ),
 
 balances as (
@@ -29,7 +28,7 @@ balances as (
         month_ends.month_end,
         invoices.invoice_id,
         invoices.amount_due - coalesce(sum(allocations.amount), 0) as open_amount,
-        greatest(date_diff('day', invoices.due_date, month_ends.month_end), 0) as days_past_due
+        greatest({{ days_between('invoices.due_date', 'month_ends.month_end') }}, 0) as days_past_due
     from month_ends
     inner join invoices
         on invoices.invoice_date <= month_ends.month_end

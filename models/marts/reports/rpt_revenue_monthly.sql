@@ -21,7 +21,7 @@ final as (
         lines.account_id,
         accounts.account_name,
         lines.invoice_date,
-        strftime(lines.invoice_date, '%Y-%m') as invoice_month,
+        {{ format_date('lines.invoice_date', '%Y-%m') }} as invoice_month,
         invoices.plan_id,
         invoices.billing_state,
         accounts.partner_id,

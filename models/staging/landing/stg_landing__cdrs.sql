@@ -13,7 +13,7 @@ renamed as (
         source_number,
         destination_number,
         start_time_utc,
-        coalesce(end_time_utc, start_time_utc + to_seconds(duration_sec)) as end_time_utc,
+        coalesce(end_time_utc, {{ add_seconds('start_time_utc', 'duration_sec') }}) as end_time_utc,
         duration_sec,
         _landed_at as landed_at
     from source

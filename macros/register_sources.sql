@@ -1,0 +1,11 @@
+{#- Spark: the dbt sources as tables over the Parquet files that `callbill spark land` exported from
+    the checked landing: sources = {"root": dir, "tables": ["raw.cdrs", ...]}, files in
+    <root>/<schema>/<table>/. Dropping such a table leaves its files. -#}
+{% macro register_sources(sources) %}
+    {%- for table in sources['tables'] %}
+        {%- set schema, name = table.split('.') -%}
+        {% do run_query('create database if not exists ' ~ schema) %}
+        {% do run_query('drop table if exists ' ~ table) %}
+        {% do run_query("create table " ~ table ~ " using parquet location '" ~ sources['root'] ~ "/" ~ schema ~ "/" ~ name ~ "'") %}
+    {%- endfor %}
+{% endmacro %}
