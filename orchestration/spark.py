@@ -103,11 +103,12 @@ def build(first_month: str, last_month: str | None = None) -> subprocess.Complet
     """dbt build (seeds, models, data tests) on Spark for the invoice months first..last (YYYY-MM).
 
     The run starts by registering the exported sources as Spark tables (on-run-start hook)."""
+    months = dbt_vars_for_invoice_months(first_month, last_month or first_month)
     sources = spark_dir() / "sources"
     if not (sources / "raw" / "cdrs").exists():
         raise SparkError(f"no landed tables for Spark in {sources}: run `callbill spark land IN_DIR` first")
     dbt_vars = {
-        **dbt_vars_for_invoice_months(first_month, last_month or first_month),
+        **months,
         "spark_sources": {
             "root": str(sources),
             "tables": [f"{schema}.{table}" for schema, table in dbt_source_tables()],

@@ -15,8 +15,14 @@ def callbill(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([CALLBILL, *args], capture_output=True, text=True, timeout=300)
 
 
-def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path):
+def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLBILL_SPARK_DIR", str(tmp_path / "spark"))
     cases = {
+        ("spark", "build", "2026-05"): (
+            f"callbill: no landed tables for Spark in {tmp_path / 'spark' / 'sources'}: "
+            "run `callbill spark land IN_DIR` first\n"
+        ),
+        ("spark", "build", "2026-13"): "callbill: invoice month must be YYYY-MM, got '2026-13'\n",
         ("close", "2026-13"): "callbill: invoice month must be YYYY-MM, got '2026-13'\n",
         ("close", "2026-05..2026-02"): "callbill: invoice month range ends before it starts: 2026-05..2026-02\n",
         ("land", str(tmp_path / "nowhere")): f"callbill: landing folder {tmp_path / 'nowhere'} does not exist\n",
