@@ -30,6 +30,7 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
     root = tmp_path_factory.mktemp("spark")
     os.environ["CALLBILL_SPARK_DIR"] = str(root / "spark")
+    os.environ["CALLBILL_SPARK_SMALL"] = "1"
     with warehouse_at(root):
         landing = root / "landing"
         generate_landing(landing, accounts=12, start_month="2026-03", months=2, calls_per_account_month=150, seed=7)
