@@ -10,6 +10,8 @@
 -- increment seconds (R-RATE-2, R-RATE-3). Incremental: a close classifies only calls landed since
 -- the last one. A deck correction for past dates needs `--full-refresh` of this model; a row for
 -- future dates changes nothing here (the row in force at each call's start applies).
+{#- E.164: a number has at most 15 digits, so no deck prefix is longer. -#}
+{%- set max_prefix_length = 15 %}
 with
 
 calls as (
@@ -40,22 +42,50 @@ landed_calls as (
         on calls.account_id = accounts.account_id
 ),
 
--- Longest prefix as an equi-join: every leading substring of the number against the deck.
-prefix_candidates as (
+-- Longest prefix in force: one hash join per prefix length against the deck rows of that length
+-- (E.164 numbers have at most 15 digits), the longest match wins. Every call is probed once per
+-- length against a small table, instead of exploding into a row per leading substring.
+rateable_calls as (
     select
-        landed_calls.call_id,
-        landed_calls.start_time_utc,
-        substr(landed_calls.destination_digits, 1, prefix_length) as prefix
+        call_id,
+        destination_digits,
+        cast(start_time_utc as date) as call_date
     from landed_calls
-    cross join range(1, (select max(length(prefix)) from rate_deck) + 1) as lengths(prefix_length)
-    where landed_calls.direction <> 'internal'
-        and landed_calls.destination_digits is not null
-        and prefix_length <= length(landed_calls.destination_digits)
+    where direction <> 'internal'
+        and destination_digits is not null
+),
+{% for length in range(1, max_prefix_length + 1) %}
+deck_length_{{ length }} as (
+    select prefix, effective_from, effective_to
+    from rate_deck
+    where length(prefix) = {{ length }}
+),
+{% endfor %}
+longest_prefixes as (
+    select
+        rateable_calls.call_id,
+        coalesce(
+            {%- for length in range(max_prefix_length, 0, -1) %}
+            deck_length_{{ length }}.prefix{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as deck_prefix,
+        coalesce(
+            {%- for length in range(max_prefix_length, 0, -1) %}
+            deck_length_{{ length }}.effective_from{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as deck_effective_from
+    from rateable_calls
+    {%- for length in range(1, max_prefix_length + 1) %}
+    left join deck_length_{{ length }}
+        on substr(rateable_calls.destination_digits, 1, {{ length }}) = deck_length_{{ length }}.prefix
+        and rateable_calls.call_date >= deck_length_{{ length }}.effective_from
+        and rateable_calls.call_date <= coalesce(deck_length_{{ length }}.effective_to, date '9999-12-31')
+    {%- endfor %}
 ),
 
 deck_matches as (
     select
-        prefix_candidates.call_id,
+        longest_prefixes.call_id,
         rate_deck.prefix as deck_prefix,
         rate_deck.destination,
         rate_deck.country_code as destination_country,
@@ -63,12 +93,10 @@ deck_matches as (
         rate_deck.rate_per_minute as deck_rate_per_minute,
         rate_deck.initial_seconds,
         rate_deck.increment_seconds
-    from prefix_candidates
+    from longest_prefixes
     inner join rate_deck
-        on prefix_candidates.prefix = rate_deck.prefix
-        and cast(prefix_candidates.start_time_utc as date) >= rate_deck.effective_from
-        and cast(prefix_candidates.start_time_utc as date) <= coalesce(rate_deck.effective_to, date '9999-12-31')
-    qualify row_number() over (partition by prefix_candidates.call_id order by length(rate_deck.prefix) desc) = 1
+        on longest_prefixes.deck_prefix = rate_deck.prefix
+        and longest_prefixes.deck_effective_from = rate_deck.effective_from
 ),
 
 classified as (
