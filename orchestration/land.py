@@ -471,9 +471,9 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
         typed_bad = con.execute("select count(*) from checked").fetchone()[0]
         # The file's order is kept: a plain scan of `incoming` is in line order; with rows set aside,
         # the filter is a hash anti-join and the rows are put back in line order.
-        accepted_rows = (
-            "from incoming where _line not in (select _line from checked) order by _line" if typed_bad else "from incoming"
-        )
+        accepted_rows = "from incoming"
+        if typed_bad:
+            accepted_rows = "from incoming where _line not in (select _line from checked) order by _line"
         con.execute(
             f"insert into raw.{entity} select {typed}, ? as _file, _line, ? as _landed_at {accepted_rows}",
             [str(path), landed_at],

@@ -43,17 +43,9 @@ landed_calls as (
 ),
 
 -- Longest prefix in force: one hash join per prefix length against the deck rows of that length
--- (E.164 numbers have at most 15 digits), the longest match wins. Every call is probed once per
--- length against a small table, instead of exploding into a row per leading substring.
-rateable_calls as (
-    select
-        call_id,
-        destination_digits,
-        cast(start_time_utc as date) as call_date
-    from landed_calls
-    where direction <> 'internal'
-        and destination_digits is not null
-),
+-- (E.164 numbers have at most 15 digits); the longest match wins and its deck row classifies and
+-- rates the call. Every call is probed once per length against a small table, instead of
+-- exploding into a row per leading substring and ranking them.
 {% for length in range(1, max_prefix_length + 1) %}
 deck_length_{{ length }} as (
     select prefix, effective_from, effective_to
@@ -61,70 +53,49 @@ deck_length_{{ length }} as (
     where length(prefix) = {{ length }}
 ),
 {% endfor %}
-longest_prefixes as (
-    select
-        rateable_calls.call_id,
-        coalesce(
-            {%- for length in range(max_prefix_length, 0, -1) %}
-            deck_length_{{ length }}.prefix{{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as deck_prefix,
-        coalesce(
-            {%- for length in range(max_prefix_length, 0, -1) %}
-            deck_length_{{ length }}.effective_from{{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as deck_effective_from
-    from rateable_calls
-    {%- for length in range(1, max_prefix_length + 1) %}
-    left join deck_length_{{ length }}
-        on substr(rateable_calls.destination_digits, 1, {{ length }}) = deck_length_{{ length }}.prefix
-        and rateable_calls.call_date >= deck_length_{{ length }}.effective_from
-        and rateable_calls.call_date <= coalesce(deck_length_{{ length }}.effective_to, date '9999-12-31')
-    {%- endfor %}
-),
-
-deck_matches as (
-    select
-        longest_prefixes.call_id,
-        rate_deck.prefix as deck_prefix,
-        rate_deck.destination,
-        rate_deck.country_code as destination_country,
-        rate_deck.number_type,
-        rate_deck.rate_per_minute as deck_rate_per_minute,
-        rate_deck.initial_seconds,
-        rate_deck.increment_seconds
-    from longest_prefixes
-    inner join rate_deck
-        on longest_prefixes.deck_prefix = rate_deck.prefix
-        and longest_prefixes.deck_effective_from = rate_deck.effective_from
-),
-
 classified as (
     select
         landed_calls.*,
-        deck_matches.deck_prefix,
-        deck_matches.destination,
-        deck_matches.destination_country,
-        deck_matches.number_type,
-        deck_matches.deck_rate_per_minute,
-        coalesce(deck_matches.initial_seconds, {{ var('default_initial_seconds', 60) }}) as initial_seconds,
-        coalesce(deck_matches.increment_seconds, {{ var('default_increment_seconds', 60) }}) as increment_seconds,
+        deck.prefix as deck_prefix,
+        deck.destination,
+        deck.country_code as destination_country,
+        deck.number_type,
+        deck.rate_per_minute as deck_rate_per_minute,
+        coalesce(deck.initial_seconds, {{ var('default_initial_seconds', 60) }}) as initial_seconds,
+        coalesce(deck.increment_seconds, {{ var('default_increment_seconds', 60) }}) as increment_seconds,
         case
             when landed_calls.direction = 'internal' or landed_calls.destination_digits is null then 'internal'
-            when landed_calls.direction = 'inbound' and deck_matches.number_type = 'toll_free'
+            when landed_calls.direction = 'inbound' and deck.number_type = 'toll_free'
                 then 'toll_free_inbound'
             when landed_calls.direction = 'inbound' then 'inbound'
-            when deck_matches.deck_prefix is null then 'unrated'
-            when deck_matches.number_type = 'premium' then 'premium'
-            when deck_matches.destination_country <> landed_calls.billing_country then 'international'
+            when deck.prefix is null then 'unrated'
+            when deck.number_type = 'premium' then 'premium'
+            when deck.country_code <> landed_calls.billing_country then 'international'
             -- Same NANP area code as the calling number: local; other domestic: long distance.
             when substr(landed_calls.destination_number, 1, 5) = substr(landed_calls.source_number, 1, 5)
                 then 'local'
             else 'long_distance'
         end as call_type
     from landed_calls
-    left join deck_matches
-        on landed_calls.call_id = deck_matches.call_id
+    {%- for length in range(1, max_prefix_length + 1) %}
+    left join deck_length_{{ length }}
+        on landed_calls.direction <> 'internal'
+        and substr(landed_calls.destination_digits, 1, {{ length }}) = deck_length_{{ length }}.prefix
+        and cast(landed_calls.start_time_utc as date) >= deck_length_{{ length }}.effective_from
+        and cast(landed_calls.start_time_utc as date)
+            <= coalesce(deck_length_{{ length }}.effective_to, date '9999-12-31')
+    {%- endfor %}
+    left join rate_deck as deck
+        on deck.prefix = coalesce(
+            {%- for length in range(max_prefix_length, 0, -1) %}
+            deck_length_{{ length }}.prefix{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+        and deck.effective_from = coalesce(
+            {%- for length in range(max_prefix_length, 0, -1) %}
+            deck_length_{{ length }}.effective_from{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
 ),
 
 final as (

@@ -27,9 +27,25 @@ account_publication as (
 ),
 
 -- Calls of the months being built, and calls that landed after their month was published.
+-- Only the columns rating needs: every row is carried through the bundle-draw window below.
 candidates as (
     select
-        classified.*,
+        classified.call_id,
+        classified.account_id,
+        classified.call_type,
+        classified.direction,
+        classified.source_number,
+        classified.destination_number,
+        classified.destination,
+        classified.destination_country,
+        classified.deck_prefix,
+        classified.deck_rate_per_minute,
+        classified.start_time_utc,
+        classified.end_time_utc,
+        classified.duration_sec,
+        classified.billable_seconds,
+        classified.natural_invoice_date,
+        classified.landed_at,
         published_months.calls_landed_through is not null
             and classified.landed_at > published_months.calls_landed_through as is_late
     from classified
@@ -158,8 +174,8 @@ final as (
         -- Calls of one line share its group: a destination and rate, or the plan's bundle.
         case
             when call_type in ('international', 'premium')
-                then destination || '|' || cast(rate_per_minute as varchar)
-            when call_type = 'toll_free_inbound' then cast(rate_per_minute as varchar)
+                then destination || '|' || cast(rate_per_minute as {{ dbt.type_string() }})
+            when call_type = 'toll_free_inbound' then cast(rate_per_minute as {{ dbt.type_string() }})
             else 'plan'
         end as line_group
     from priced
