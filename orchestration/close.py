@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration import preload
 from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
 from orchestration.warehouse import actor, connect, record_event, table_exists, warehouse_path
 
@@ -51,29 +51,9 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def preload_great_expectations() -> threading.Thread:
-    """Import GX (~4 s of CPU) on a thread while dbt builds the drafts in its subprocess, so the checks
-    after it do not wait for the import. The import lock makes a check that starts earlier wait."""
-
-    def load() -> None:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-        try:
-            import great_expectations  # noqa: F401
-            from great_expectations.expectations.expectation_configuration import (  # noqa: F401
-                ExpectationConfiguration,
-            )
-        except Exception:  # noqa: BLE001 - the check imports it again and reports any error itself
-            pass
-
-    thread = threading.Thread(target=load, name="preload-great-expectations", daemon=True)
-    thread.start()
-    return thread
-
-
 def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
     """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run."""
     first, last = parse_invoice_month_range(invoice_months)
-    preloading = preload_great_expectations()
     from orchestration.definitions import defs  # loads dbt manifest and GX suites
 
     job = defs.resolve_job_def("month_end_close")
@@ -86,6 +66,8 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
             if first == last
             else {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
         )
+        # dbt's adapter modules and GX load on a thread while Dagster records the run and dbt builds.
+        preload.start()
         with dbt_output_to_file(f"close_{first}" if first == last else f"close_{first}..{last}") as log_path:
             result = job.execute_in_process(
                 partition_key=first if first == last else None,
@@ -95,7 +77,7 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
                 tags={"dagster/user": actor(), "callbill/command": "close", **partition_tags},
                 run_config={"loggers": {"close_progress": {}}},
             )
-    preloading.join()  # never leave an import running at interpreter exit
+    preload.finish()
     outcome = CloseOutcome(invoice_months, result.success, publish and result.success)
     outcome.log_path = log_path
     for event in result.get_asset_materialization_events():
