@@ -29,6 +29,9 @@ this_month as (
 previous_month as (
     select account_id, invoice_date, sum(billable_minutes) as minutes
     from published.rated_calls
+    -- Only the months before the ones being closed: the rest of the history is never joined.
+    where invoice_date between cast(cast($invoice_month_start as date) - interval 1 month as date)
+        and cast(cast($invoice_month_end as date) - interval 1 month as date)
     group by account_id, invoice_date
 )
 select

@@ -1,10 +1,22 @@
-{#- Invoice months being built: the closed partition (or backfill range) from vars. -#}
+{#- Invoice months being built: the closed partition (or backfill range). The close passes them in
+    the environment (CALLBILL_INVOICE_MONTH_START / _END) rather than as --vars, because changing
+    --vars makes dbt re-parse the whole project on every invocation; the env var is read only at
+    execution time, so partial parsing stays valid whatever the month. Without it, the vars apply
+    (dbt_project.yml defaults, unit-test overrides, a hand-run `dbt build --vars ...`). -#}
 {% macro invoice_month_start() -%}
-    cast('{{ var("invoice_month_start") }}' as date)
+    cast('{{ invoice_month_setting("invoice_month_start") }}' as date)
 {%- endmacro %}
 
 {% macro invoice_month_end() -%}
-    cast('{{ var("invoice_month_end") }}' as date)
+    cast('{{ invoice_month_setting("invoice_month_end") }}' as date)
+{%- endmacro %}
+
+{% macro invoice_month_setting(name) -%}
+    {%- if execute -%}
+        {{- env_var('CALLBILL_' ~ (name | upper), var(name)) -}}
+    {%- else -%}
+        {{- var(name) -}}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Incremental marts replace the months being built and keep every other month (on Spark the

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration import preload
 from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
 from orchestration.warehouse import actor, connect, record_event, table_exists, warehouse_path
 
@@ -65,6 +66,8 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
             if first == last
             else {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
         )
+        # dbt's adapter modules and GX load on a thread while Dagster records the run and dbt builds.
+        preload.start()
         with dbt_output_to_file(f"close_{first}" if first == last else f"close_{first}..{last}") as log_path:
             result = job.execute_in_process(
                 partition_key=first if first == last else None,
@@ -74,6 +77,7 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
                 tags={"dagster/user": actor(), "callbill/command": "close", **partition_tags},
                 run_config={"loggers": {"close_progress": {}}},
             )
+    preload.finish()
     outcome = CloseOutcome(invoice_months, result.success, publish and result.success)
     outcome.log_path = log_path
     for event in result.get_asset_materialization_events():

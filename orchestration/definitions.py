@@ -4,9 +4,8 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from orchestration.defs.dbt import callbill_dbt_models, callbill_ledger_models
+from orchestration.defs.dbt import CallbillDbtCliResource, callbill_dbt_models, callbill_ledger_models
 from orchestration.defs.jobs import close_schedule, month_end_close
 from orchestration.defs.landing import landed_files
 from orchestration.defs.ledger import (
@@ -40,6 +39,8 @@ defs = dg.Definitions(
     sensors=[new_landing_files, close_succeeded, close_failed],
     loggers={"close_progress": close_progress},
     resources={
-        "dbt": DbtCliResource(project_dir=callbill_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+        "dbt": CallbillDbtCliResource(
+            project_dir=callbill_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+        )
     },
 )

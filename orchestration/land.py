@@ -213,11 +213,15 @@ def _problem_exprs(col: Column) -> list[str]:
     }
     if col.type == "timestamp":
         problems.append(
+            # A well-formed timestamp (nearly every row) is settled by one pattern; the two patterns
+            # never both match, so the offset case only runs on rows that are wrong anyway.
             f"""case
-                when {present} and regexp_full_match(trim({v}), {_quote(UTC_OFFSET)})
+                when {v} is null
+                    or (regexp_full_match(trim({v}), {_quote(TIMESTAMP)}) and {_typed_expr(col)} is not null)
+                    then null
+                when regexp_full_match(trim({v}), {_quote(UTC_OFFSET)})
                     then '{col.name}: ' || {v} || ' has a UTC offset; timestamps are in UTC (YYYY-MM-DDTHH:MM:SSZ)'
-                when {present} and (not regexp_full_match(trim({v}), {_quote(TIMESTAMP)}) or {_typed_expr(col)} is null)
-                    then '{col.name}: ' || {v} || ' is not {expected[col.type]}'
+                else '{col.name}: ' || {v} || ' is not {expected[col.type]}'
             end"""
         )
     elif col.type == "date":
@@ -267,9 +271,8 @@ def _entity_rules(entity: str) -> list[str]:
             "case when try_cast(end_time_utc as timestamp) < try_cast(start_time_utc as timestamp) "
             "then 'end_time_utc: ' || end_time_utc || ' is before start_time_utc' end",
             # R-RATE-7: a call id is one call; a repeat is quarantined, never landed twice.
-            "case when _line > min(_line) over (partition by call_id) "
-            "then 'call_id: ' || call_id || ' repeats line ' || min(_line) over (partition by call_id) "
-            "|| ' of this file' end",
+            "case when _line > _first_line "
+            "then 'call_id: ' || call_id || ' repeats line ' || _first_line || ' of this file' end",
             "case when _landed_file is not null "
             "then 'call_id: ' || call_id || ' was already landed from ' || _landed_file end",
         ]
@@ -343,13 +346,16 @@ create or replace temp macro luhn_valid(digits) as (
 
 def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Stage a file as all-varchar rows in temp table `incoming` (with line numbers); returns its columns."""
-    con.execute("drop table if exists incoming_raw; drop table if exists incoming; drop table if exists rejects")
+    con.execute(
+        "drop view if exists incoming; drop table if exists incoming_numbered; "
+        "drop table if exists incoming_raw; drop table if exists rejects"
+    )
     p = _quote(str(path))
     if path.suffix.lower() == ".parquet":
         con.execute(f"create temp table incoming_raw as select * from read_parquet({p})")
         cols = [r[0] for r in con.execute("describe incoming_raw").fetchall()]
         casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in cols)
-        con.execute(f"create temp table incoming as select rowid + 1 as _line, {casts} from incoming_raw")
+        con.execute(f"create temp view incoming as select rowid + 1 as _line, {casts} from incoming_raw")
         con.execute("create temp table rejects (line bigint, csv_line varchar, error_message varchar)")
         return cols
     header = _csv_header(path)
@@ -369,10 +375,14 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         con.execute("drop table csv_rejects; drop table csv_reject_scans")
     else:
         con.execute("create temp table rejects (line bigint, csv_line varchar, error_message varchar)")
-    # Line numbers: the header is line 1; rejected lines are skipped by the reader.
+    # Line numbers: the header is line 1; rejected lines are skipped by the reader, so without
+    # rejects a row's line is its position in the file (rowid + 2) and nothing is copied.
+    if not con.execute("select count(*) from rejects").fetchone()[0]:
+        con.execute("create temp view incoming as select rowid + 2 as _line, * from incoming_raw")
+        return cols
     con.execute(
         """
-        create temp table incoming as
+        create temp table incoming_numbered as
         with good_lines as (
             select line, row_number() over (order by line) - 1 as k
             from range(2, (select count(*) from incoming_raw) + (select count(*) from rejects) + 2) as t(line)
@@ -383,7 +393,8 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         join good_lines using (k)
         """
     )
-    con.execute("alter table incoming drop column k")
+    con.execute("alter table incoming_numbered drop column k")
+    con.execute("create temp view incoming as select * from incoming_numbered")
     return cols
 
 
@@ -441,22 +452,34 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
         raw_text = "concat_ws(',', " + ", ".join(f"coalesce({f}, '')" for f in fields) + ")"
         source = "incoming"
         if entity == "cdrs":
-            # The file of a call id landed before, for R-RATE-7 (one hash join, not a lookup per row).
+            # R-RATE-7: the file of a call id landed before, and the first line of a call id repeated
+            # in this file (hash joins and an aggregate, not a lookup per row or a window).
             source = (
                 "incoming left join (select call_id as _id, min(_file) as _landed_file from raw.cdrs "
                 "where call_id in (select call_id from incoming) group by call_id) as landed "
-                "on incoming.call_id = landed._id"
+                "on incoming.call_id = landed._id "
+                "left join (select call_id as _repeated_id, min(_line) as _first_line from incoming "
+                "group by call_id having count(*) > 1) as repeated "
+                "on incoming.call_id = repeated._repeated_id"
             )
-        con.execute(f"create or replace temp table checked as select *, {reason} as _reason from {source}")
-        typed = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in columns)
+        # Only the rows with a problem are kept aside; the reasons are computed once per row.
         con.execute(
-            f"insert into raw.{entity} select {typed}, ? as _file, _line, ? as _landed_at "
-            "from checked where _reason is null order by _line",
+            f"create or replace temp table checked as select * from (select *, {reason} as _reason from {source}) "
+            "where _reason is not null"
+        )
+        typed = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in columns)
+        typed_bad = con.execute("select count(*) from checked").fetchone()[0]
+        # The file's order is kept: a plain scan of `incoming` is in line order; with rows set aside,
+        # the filter is a hash anti-join and the rows are put back in line order.
+        accepted_rows = "from incoming"
+        if typed_bad:
+            accepted_rows = "from incoming where _line not in (select _line from checked) order by _line"
+        con.execute(
+            f"insert into raw.{entity} select {typed}, ? as _file, _line, ? as _landed_at {accepted_rows}",
             [str(path), landed_at],
         )
         con.execute(
-            f"insert into raw.quarantine select ?, ?, _line, {raw_text}, _reason, ? "
-            "from checked where _reason is not null order by _line",
+            f"insert into raw.quarantine select ?, ?, _line, {raw_text}, _reason, ? from checked order by _line",
             [entity, str(path), landed_at],
         )
         con.execute(
@@ -465,9 +488,7 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             "from rejects order by line",
             [entity, str(path), landed_at],
         )
-        accepted, typed_bad = con.execute(
-            "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from checked"
-        ).fetchone()
+        accepted = con.execute("select count(*) from incoming").fetchone()[0] - typed_bad
         malformed = con.execute("select count(*) from rejects").fetchone()[0]
         quarantined = typed_bad + malformed
         landed = accepted + quarantined

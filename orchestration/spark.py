@@ -74,7 +74,9 @@ def export_sources(out_dir: Path, warehouse: Path | None = None) -> dict[str, in
     return counts
 
 
-def dbt_on_spark(*args: str, log_file: Path | None = None) -> subprocess.CompletedProcess:
+def dbt_on_spark(
+    *args: str, log_file: Path | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run dbt against the spark target; its manifest and logs stay apart from the DuckDB project's."""
     try:
         import dbt.adapters.spark  # noqa: F401
@@ -89,6 +91,7 @@ def dbt_on_spark(*args: str, log_file: Path | None = None) -> subprocess.Complet
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_TARGET_PATH": str(REPO_ROOT / "target" / "spark"),
         "DBT_LOG_PATH": str(directory / "logs"),
+        **(extra_env or {}),
     }
     command = [str(Path(sys.executable).parent / "dbt"), *args, "--target", "spark", "--profiles-dir", "profiles"]
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
@@ -108,7 +111,6 @@ def build(first_month: str, last_month: str | None = None) -> subprocess.Complet
     if not (sources / "raw" / "cdrs").exists():
         raise SparkError(f"no landed tables for Spark in {sources}: run `callbill spark land IN_DIR` first")
     dbt_vars = {
-        **months,
         "spark_sources": {
             "root": str(sources),
             "tables": [f"{schema}.{table}" for schema, table in dbt_source_tables()],
@@ -121,6 +123,8 @@ def build(first_month: str, last_month: str | None = None) -> subprocess.Complet
         "--exclude-resource-type",
         "unit_test",
         log_file=spark_dir() / "logs" / "callbill-spark.log",
+        # The months as the close passes them (macros/calendar.sql), so none is inherited by mistake.
+        extra_env={f"CALLBILL_{name.upper()}": value for name, value in months.items()},
     )
     if result.returncode != 0:
         raise SparkError(f"dbt build on Spark failed: {last_error(result.stdout + result.stderr)}")

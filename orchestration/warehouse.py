@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -74,8 +75,10 @@ create table if not exists published.invoice_months (
     total decimal(18, 2) not null
 );
 
+-- No primary key: an index over every published call costs more than copying the month's calls;
+-- publication checks in its transaction that none of them is published already (R-INV-2).
 create table if not exists published.rated_calls (
-    call_id varchar not null primary key,
+    call_id varchar not null,
     account_id varchar not null,
     invoice_id varchar not null,
     invoice_date date not null,
@@ -144,10 +147,20 @@ def connect(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(target))
     try:
+        # A deliberate cap (the dbt profile sets the same): beyond it DuckDB spills to <warehouse>.tmp.
+        con.execute(f"set memory_limit = '{memory_limit()}'")
         con.execute(OWNED_SCHEMAS_DDL)
         yield con
     finally:
         con.close()
+
+
+def memory_limit() -> str:
+    """DuckDB's memory cap, CALLBILL_DUCKDB_MEMORY_LIMIT (default 6GB), checked before it reaches SQL."""
+    value = os.environ.get("CALLBILL_DUCKDB_MEMORY_LIMIT", "6GB").strip()
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", value, flags=re.IGNORECASE):
+        raise ValueError(f"CALLBILL_DUCKDB_MEMORY_LIMIT must be a size like 5GB, got {value!r}")
+    return value
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -129,6 +129,24 @@ def test_closing_a_published_month_again_changes_nothing(closed_may, warehouse):
     assert events == ["publication", "publication_reproduced"]
 
 
+def test_a_call_already_published_stops_publication_and_nothing_is_written(closed_may, warehouse):
+    """published.rated_calls has no primary key (an index over every call costs more than the copy):
+    publication itself refuses a month one of whose calls is already published, and rolls back."""
+    from orchestration.defs.publish import PublicationError, publish_month
+    from orchestration.warehouse import connect
+
+    with connect(warehouse) as con:
+        # May as if never published, but one of its calls left in published.rated_calls.
+        call_id = con.execute("select min(call_id) from published.rated_calls").fetchone()[0]
+        con.execute("delete from published.rated_calls where call_id <> ?", [call_id])
+        for table in ("invoice_lines", "invoices", "invoice_months"):
+            con.execute(f"delete from published.{table}")
+        with pytest.raises(PublicationError, match=f"already published .*{call_id}"):
+            publish_month(con, "2026-05")
+    assert query(warehouse, "select count(*) from published.invoices") == [(0,)]
+    assert query(warehouse, "select count(*) from published.rated_calls") == [(1,)]
+
+
 def test_unknown_plan_fails_the_close_and_publishes_nothing(warehouse, tmp_path):
     land_small_with(tmp_path, {"accounts/late_signup.csv": f"{ACCOUNT_HEADER}\n{UNKNOWN_PLAN_ACCOUNT}"})
 

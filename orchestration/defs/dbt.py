@@ -1,12 +1,19 @@
 """dbt models, seeds and tests as Dagster assets and checks, partitioned by invoice month."""
 
-import json
+import importlib.metadata
+import os
+import shutil
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from packaging import version
 
+from orchestration import preload
 from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months
 from orchestration.project import callbill_project
 from orchestration.warehouse import connect, record_event
@@ -52,6 +59,16 @@ class CallbillTranslator(DagsterDbtTranslator):
         return spec
 
 
+class CallbillDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, minus a `dbt --version` subprocess (~2 s) in the first dbt step of every
+    run: the dbt it starts is this environment's own (bin/dbt next to the Python), so the installed
+    dbt-core's version is the executable's."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
 translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -79,17 +96,52 @@ def error_reason(message: str) -> str:
     return errors[0] if errors else (lines[-1] if lines else "")
 
 
+@contextmanager
+def invoice_months_in_environment(dbt_vars: Mapping[str, str]) -> Iterator[None]:
+    """The months to build reach dbt as environment variables (macros/calendar.sql), not --vars:
+    changing --vars makes every dbt invocation re-parse the whole project."""
+    names = {f"CALLBILL_{name.upper()}": value for name, value in dbt_vars.items()}
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def keep_partial_parse(invocation_target: Path) -> None:
+    """dagster-dbt starts each invocation from the project's target/partial_parse.msgpack: keep the
+    newest one there (atomically), so the next invocation against this warehouse parses only what
+    changed. dbt checks the file's state (vars, profile, files) itself and re-parses when it differs."""
+    source = invocation_target / "partial_parse.msgpack"
+    project_target = Path(callbill_project.project_dir) / os.environ.get("DBT_TARGET_PATH", "target")
+    if not source.exists() or not project_target.is_dir():
+        return
+    temporary = project_target / f".partial_parse.{os.getpid()}.msgpack"
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, project_target / "partial_parse.msgpack")
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """`dbt build` of the selected models for the partition (range), with failures in the audit table."""
     key_range = context.partition_key_range
     dbt_vars = dbt_vars_for_invoice_months(key_range.start, key_range.end)
     context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
     # dbt unit tests check the SQL, not the month's data: CI runs them (tests/test_dbt_unit_tests.py).
-    invocation = dbt.cli(
-        ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"],
-        context=context,
-        raise_on_error=False,
-    )
+    preload.wait(preload.DBT)  # never import dbt's modules on two threads at once
+    with invoice_months_in_environment(dbt_vars):
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"],
+            context=context,
+            raise_on_error=False,
+        )
     try:
         yield from invocation.stream()
     finally:
@@ -97,6 +149,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterato
         if invocation.process.poll() is None:
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
+    keep_partial_parse(Path(invocation.target_path))
     failures = failed_dbt_nodes(invocation.get_artifact("run_results.json"))
     if failures:
         with connect() as con:

@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
+from orchestration import preload
 from orchestration.defs.dbt import callbill_dbt_models
 from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months
 from orchestration.project import REPO_ROOT
@@ -55,7 +56,8 @@ def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
 def validate(suite: Suite, rows: pd.DataFrame) -> list[dict[str, Any]]:
     """Run the suite on the rows; one dict per failed expectation, with its first failing rows."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx  # ~4 s: imported only when a check runs
+    preload.wait(preload.GREAT_EXPECTATIONS)  # `callbill close` may be importing it on a thread
+    import great_expectations as gx  # ~4 s: imported only when a check runs (or preloaded)
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -10,6 +10,8 @@
 -- increment seconds (R-RATE-2, R-RATE-3). Incremental: a close classifies only calls landed since
 -- the last one. A deck correction for past dates needs `--full-refresh` of this model; a row for
 -- future dates changes nothing here (the row in force at each call's start applies).
+{#- E.164: a number has at most 15 digits, so no deck prefix is longer. -#}
+{%- set max_prefix_length = 15 %}
 with
 
 calls as (
@@ -40,63 +42,60 @@ landed_calls as (
         on calls.account_id = accounts.account_id
 ),
 
--- Longest prefix as an equi-join: every leading substring of the number against the deck.
-prefix_candidates as (
-    select
-        landed_calls.call_id,
-        landed_calls.start_time_utc,
-        substr(landed_calls.destination_digits, 1, prefix_length) as prefix
-    from landed_calls
-    cross join (select distinct length(prefix) as prefix_length from rate_deck) as lengths
-    where landed_calls.direction <> 'internal'
-        and landed_calls.destination_digits is not null
-        and prefix_length <= length(landed_calls.destination_digits)
+-- Longest prefix in force: one hash join per prefix length against the deck rows of that length
+-- (E.164 numbers have at most 15 digits); the longest match wins and its deck row classifies and
+-- rates the call. Every call is probed once per length against a small table, instead of
+-- exploding into a row per leading substring and ranking them.
+{% for length in range(1, max_prefix_length + 1) %}
+deck_length_{{ length }} as (
+    select prefix, effective_from, effective_to
+    from rate_deck
+    where length(prefix) = {{ length }}
 ),
-
-deck_matches as (
-    select
-        prefix_candidates.call_id,
-        rate_deck.prefix as deck_prefix,
-        rate_deck.destination,
-        rate_deck.country_code as destination_country,
-        rate_deck.number_type,
-        rate_deck.rate_per_minute as deck_rate_per_minute,
-        rate_deck.initial_seconds,
-        rate_deck.increment_seconds
-    from prefix_candidates
-    inner join rate_deck
-        on prefix_candidates.prefix = rate_deck.prefix
-        and cast(prefix_candidates.start_time_utc as date) >= rate_deck.effective_from
-        and cast(prefix_candidates.start_time_utc as date) <= coalesce(rate_deck.effective_to, date '9999-12-31')
-    qualify row_number() over (partition by prefix_candidates.call_id order by length(rate_deck.prefix) desc) = 1
-),
-
+{% endfor %}
 classified as (
     select
         landed_calls.*,
-        deck_matches.deck_prefix,
-        deck_matches.destination,
-        deck_matches.destination_country,
-        deck_matches.number_type,
-        deck_matches.deck_rate_per_minute,
-        coalesce(deck_matches.initial_seconds, {{ var('default_initial_seconds', 60) }}) as initial_seconds,
-        coalesce(deck_matches.increment_seconds, {{ var('default_increment_seconds', 60) }}) as increment_seconds,
+        deck.prefix as deck_prefix,
+        deck.destination,
+        deck.country_code as destination_country,
+        deck.number_type,
+        deck.rate_per_minute as deck_rate_per_minute,
+        coalesce(deck.initial_seconds, {{ var('default_initial_seconds', 60) }}) as initial_seconds,
+        coalesce(deck.increment_seconds, {{ var('default_increment_seconds', 60) }}) as increment_seconds,
         case
             when landed_calls.direction = 'internal' or landed_calls.destination_digits is null then 'internal'
-            when landed_calls.direction = 'inbound' and deck_matches.number_type = 'toll_free'
+            when landed_calls.direction = 'inbound' and deck.number_type = 'toll_free'
                 then 'toll_free_inbound'
             when landed_calls.direction = 'inbound' then 'inbound'
-            when deck_matches.deck_prefix is null then 'unrated'
-            when deck_matches.number_type = 'premium' then 'premium'
-            when deck_matches.destination_country <> landed_calls.billing_country then 'international'
+            when deck.prefix is null then 'unrated'
+            when deck.number_type = 'premium' then 'premium'
+            when deck.country_code <> landed_calls.billing_country then 'international'
             -- Same NANP area code as the calling number: local; other domestic: long distance.
             when substr(landed_calls.destination_number, 1, 5) = substr(landed_calls.source_number, 1, 5)
                 then 'local'
             else 'long_distance'
         end as call_type
     from landed_calls
-    left join deck_matches
-        on landed_calls.call_id = deck_matches.call_id
+    {%- for length in range(1, max_prefix_length + 1) %}
+    left join deck_length_{{ length }}
+        on landed_calls.direction <> 'internal'
+        and substr(landed_calls.destination_digits, 1, {{ length }}) = deck_length_{{ length }}.prefix
+        and cast(landed_calls.start_time_utc as date) >= deck_length_{{ length }}.effective_from
+        and cast(landed_calls.start_time_utc as date)
+            <= coalesce(deck_length_{{ length }}.effective_to, date '9999-12-31')
+    {%- endfor %}
+    left join rate_deck as deck
+        on deck.prefix = coalesce(
+            {%- for length in range(max_prefix_length, 0, -1) %}
+            deck_length_{{ length }}.prefix{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+        and deck.effective_from = coalesce(
+            {%- for length in range(max_prefix_length, 0, -1) %}
+            deck_length_{{ length }}.effective_from{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
 ),
 
 final as (

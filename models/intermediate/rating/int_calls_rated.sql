@@ -27,9 +27,25 @@ account_publication as (
 ),
 
 -- Calls of the months being built, and calls that landed after their month was published.
+-- Only the columns rating needs: every row is carried through the bundle-draw window below.
 candidates as (
     select
-        classified.*,
+        classified.call_id,
+        classified.account_id,
+        classified.call_type,
+        classified.direction,
+        classified.source_number,
+        classified.destination_number,
+        classified.destination,
+        classified.destination_country,
+        classified.deck_prefix,
+        classified.deck_rate_per_minute,
+        classified.start_time_utc,
+        classified.end_time_utc,
+        classified.duration_sec,
+        classified.billable_seconds,
+        classified.natural_invoice_date,
+        classified.landed_at,
         published_months.calls_landed_through is not null
             and classified.landed_at > published_months.calls_landed_through as is_late
     from classified

@@ -1,4 +1,6 @@
--- One row per call_id (R-RATE-7): a call landed twice is one call; the first landing wins.
+-- One row per call_id (R-RATE-7): landing quarantines a repeated call id (within a file and across
+-- files), so raw.cdrs holds each call once and this view does not de-duplicate on every read; the
+-- unique test on call_id below guards it.
 with
 
 source as (
@@ -17,7 +19,6 @@ renamed as (
         duration_sec,
         _landed_at as landed_at
     from source
-    qualify row_number() over (partition by call_id order by _landed_at, _file, _line) = 1
 )
 
 select * from renamed

@@ -1,0 +1,72 @@
+"""Heavy imports started on a thread while the close does other work (issue #8).
+
+`callbill close` runs its job in process: Dagster spends seconds recording the run's planned
+events before the first step, and dbt builds for seconds in a subprocess before the checks. The dbt
+adapter modules (~3 s, which dagster-dbt imports before it starts dbt) and Great Expectations
+(~4 s, imported by the first check) load meanwhile. A step that needs them first waits for the
+preload to finish, so the same module is never imported by two threads at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+
+DBT = "dbt"
+GREAT_EXPECTATIONS = "great_expectations"
+
+MODULES = {
+    # What dagster-dbt's DbtCliResource imports to create its adapter handle, and the adapter itself.
+    DBT: (
+        "dbt.adapters.factory",
+        "dbt.config",
+        "dbt.config.runtime",
+        "dbt.config.utils",
+        "dbt.flags",
+        "dbt.adapters.duckdb",
+    ),
+    GREAT_EXPECTATIONS: (
+        "great_expectations",
+        "great_expectations.expectations.expectation_configuration",
+    ),
+}
+
+_done: dict[str, threading.Event] = {}
+_thread: threading.Thread | None = None
+
+
+def start() -> None:
+    """Import the dbt adapter modules, then Great Expectations, on one background thread."""
+    global _thread
+    if _thread is not None:
+        return
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for name in MODULES:
+        _done[name] = threading.Event()
+
+    def load() -> None:
+        for name, modules in MODULES.items():
+            try:
+                for module in modules:
+                    importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - the step imports it again and reports the error itself
+                pass
+            finally:
+                _done[name].set()
+
+    _thread = threading.Thread(target=load, name="callbill-preload", daemon=True)
+    _thread.start()
+
+
+def wait(name: str) -> None:
+    """Before importing `name` (DBT or GREAT_EXPECTATIONS): wait for a preload that is under way."""
+    done = _done.get(name)
+    if done is not None:
+        done.wait()
+
+
+def finish() -> None:
+    """Never leave an import running at interpreter exit."""
+    if _thread is not None:
+        _thread.join()
