@@ -8,6 +8,7 @@ warehouse into pandas and validate with an ephemeral GX context (GX's SQL path f
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,8 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
             used = {name: value for name, value in available.items() if f"${name}" in suite.dataset_sql}
             rows = con.execute(suite.dataset_sql, used).df()
         failures = validate(suite, rows)
+        # Fault injection for the crash tests: a check still running when the close is killed.
+        time.sleep(float(os.environ.get("CALLBILL_CHECK_PAUSE_SECONDS", "0")))
         if failures:
             with connect() as con:
                 for failure in failures:
