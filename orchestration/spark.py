@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.partitions import dbt_vars_for_invoice_months
+from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_month_environment
 from orchestration.project import REPO_ROOT
 from orchestration.warehouse import warehouse_path
 
@@ -124,7 +124,7 @@ def build(first_month: str, last_month: str | None = None) -> subprocess.Complet
         "unit_test",
         log_file=spark_dir() / "logs" / "callbill-spark.log",
         # The months as the close passes them (macros/calendar.sql), so none is inherited by mistake.
-        extra_env={f"CALLBILL_{name.upper()}": value for name, value in months.items()},
+        extra_env=invoice_month_environment(months),
     )
     if result.returncode != 0:
         raise SparkError(f"dbt build on Spark failed: {last_error(result.stdout + result.stderr)}")

@@ -124,6 +124,21 @@ alter table published.rated_calls add column if not exists is_late boolean;
 """
 
 
+@contextmanager
+def environment_variables(values: dict[str, str]) -> Iterator[None]:
+    """Set these environment variables for the block, then restore what was there before."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """--warehouse, else CALLBILL_WAREHOUSE, else the default under the working directory."""
     raw = explicit or os.environ.get("CALLBILL_WAREHOUSE") or DEFAULT_WAREHOUSE

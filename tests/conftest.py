@@ -39,18 +39,13 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @contextmanager
 def warehouse_at(root: Path) -> Iterator[None]:
     """CALLBILL_WAREHOUSE and DAGSTER_HOME under root while a session template is built."""
-    saved = {k: os.environ.get(k) for k in ("CALLBILL_WAREHOUSE", "DAGSTER_HOME")}
-    os.environ["CALLBILL_WAREHOUSE"] = str(root / "warehouse" / "callbill.duckdb")
-    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    from orchestration.warehouse import environment_variables
+
     (root / "dagster_home").mkdir()
-    try:
+    with environment_variables(
+        {"CALLBILL_WAREHOUSE": str(root / "warehouse" / "callbill.duckdb"), "DAGSTER_HOME": str(root / "dagster_home")}
+    ):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

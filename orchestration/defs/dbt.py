@@ -4,7 +4,6 @@ import importlib.metadata
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from orchestration import preload
-from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months
+from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_month_environment, invoice_months
 from orchestration.project import callbill_project
-from orchestration.warehouse import connect, record_event
+from orchestration.warehouse import connect, environment_variables, record_event
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 AREA_GROUPS = {
@@ -96,23 +95,6 @@ def error_reason(message: str) -> str:
     return errors[0] if errors else (lines[-1] if lines else "")
 
 
-@contextmanager
-def invoice_months_in_environment(dbt_vars: Mapping[str, str]) -> Iterator[None]:
-    """The months to build reach dbt as environment variables (macros/calendar.sql), not --vars:
-    changing --vars makes every dbt invocation re-parse the whole project."""
-    names = {f"CALLBILL_{name.upper()}": value for name, value in dbt_vars.items()}
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(names)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def keep_partial_parse(invocation_target: Path) -> None:
     """dagster-dbt starts each invocation from the project's target/partial_parse.msgpack: keep the
     newest one there (atomically), so the next invocation against this warehouse parses only what
@@ -136,7 +118,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterato
     context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
     # dbt unit tests check the SQL, not the month's data: CI runs them (tests/test_dbt_unit_tests.py).
     preload.wait(preload.DBT)  # never import dbt's modules on two threads at once
-    with invoice_months_in_environment(dbt_vars):
+    with environment_variables(invoice_month_environment(dbt_vars)):
         invocation = dbt.cli(
             ["build", "--exclude-resource-type", "unit_test"],
             context=context,

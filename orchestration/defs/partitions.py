@@ -28,6 +28,12 @@ def dbt_vars_for_invoice_months(first_key: str, last_key: str) -> dict[str, str]
     return {"invoice_month_start": first.isoformat(), "invoice_month_end": last.isoformat()}
 
 
+def invoice_month_environment(dbt_vars: dict[str, str]) -> dict[str, str]:
+    """The months as dbt reads them at run time (macros/calendar.sql): CALLBILL_INVOICE_MONTH_START / _END.
+    Environment, not --vars: changing --vars makes every dbt invocation re-parse the whole project."""
+    return {f"CALLBILL_{name.upper()}": value for name, value in dbt_vars.items()}
+
+
 def parse_invoice_month_range(spec: str) -> tuple[str, str]:
     """'2026-05' -> ('2026-05', '2026-05'); '2026-02..2026-04' -> a backfill range, checked."""
     first, _, last = spec.partition("..")
