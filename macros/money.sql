@@ -32,3 +32,13 @@
 {% macro month_label(date_expression) -%}
     {{ format_date(date_expression, '%B %Y') }}
 {%- endmacro %}
+
+{#- Calls of one usage line share its group: a destination and rate, or the plan's bundle. -#}
+{% macro usage_line_group(call_type, destination, rate_per_minute) -%}
+    case
+        when {{ call_type }} in ('international', 'premium')
+            then {{ destination }} || '|' || cast({{ rate_per_minute }} as string)
+        when {{ call_type }} = 'toll_free_inbound' then cast({{ rate_per_minute }} as string)
+        else 'plan'
+    end
+{%- endmacro %}

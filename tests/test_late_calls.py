@@ -42,9 +42,10 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(clo
             "select l.amount, l.quantity, l.description from published.invoice_lines l "
             "join published.rated_calls c using (invoice_line_id) where c.call_id = 'C900'"
         ).fetchone()
-        classified = con.execute(
-            "select count(*), count(distinct landed_at) from intermediate.int_calls_classified"
-        ).fetchone()
+        landed_through = con.execute(
+            "select invoice_date, calls_landed_through from published.invoice_months order by invoice_date"
+        ).fetchall()
+        late_landed_at = con.execute("select _landed_at from raw.cdrs where call_id = 'C900'").fetchone()[0]
         may_calls = con.execute(
             "select count(*) from published.rated_calls where invoice_date = '2026-05-01' and account_id = 'ACC-1'"
         ).fetchone()[0]
@@ -53,8 +54,9 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(clo
     assert (str(line[0]), str(line[1])) == ("0.05", "2.0000")
     assert line[2] == "International minutes to United Kingdom, May 2026"
     assert may_calls == 6  # C1..C5 and C8 (0 s), and no C900
-    # Classification is incremental: the 8 first calls were classified once, C900 on its own landing.
-    assert classified == (9, 2)
+    # Each month records the last landing its close read: C900 landed after May's, and is June's.
+    assert [month.isoformat() for month, _ in landed_through] == ["2026-05-01", "2026-06-01"]
+    assert landed_through[0][1] < late_landed_at == landed_through[1][1]
 
 
 def test_call_detail_csv_of_a_published_invoice(warehouse, tmp_path):

@@ -129,7 +129,7 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
         con.execute(
             "insert into published.invoice_months (invoice_date, published_at, calls_landed_through, invoices, total) "
             "select ?, ?, "
-            "(select max(landed_at) from intermediate.int_calls_classified), ?, ?",
+            "(select calls_landed_through from intermediate.int_calls_landed_through), ?, ?",
             [invoice_date, published_at, count, total],
         )
         details = {

@@ -1,10 +1,15 @@
 -- Usage lines of each invoice (R-CAL-3: last month's calls), one per line type and group:
 -- the bundle (included_minutes, additional_outbound_minutes) and one per destination and rate.
--- Amounts are rounded once, at the line, from the unrounded call costs.
+-- Amounts are rounded once, at the line, from the unrounded call costs. Reads the month's calls
+-- from fct_rated_calls, where the close writes them once, rather than rating them a second time.
 with
 
 calls as (
-    select * from {{ ref('int_calls_rated') }}
+    select
+        *,
+        {{ usage_line_group('call_type', 'destination', 'rate_per_minute') }} as line_group
+    from {{ ref('fct_rated_calls') }}
+    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
 ),
 
 account_invoices as (

@@ -1,24 +1,47 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        unique_key='call_id',
-    )
-}}
--- Every landed call, classified once (R-RATE-1) by the longest matching prefix of the rate deck
--- in force at the call's start (R-RATE-4), with billable seconds from that row's initial and
--- increment seconds (R-RATE-2, R-RATE-3). Incremental: a close classifies only calls landed since
--- the last one. A deck correction for past dates needs `--full-refresh` of this model; a row for
--- future dates changes nothing here (the row in force at each call's start applies).
+{{ config(materialized='view') }}
+-- The calls of the invoices being built, classified (R-RATE-1) by the longest matching prefix of
+-- the rate deck in force at the call's start (R-RATE-4), with billable seconds from that row's
+-- initial and increment seconds (R-RATE-2, R-RATE-3). A view: the close writes each call once, in
+-- fct_rated_calls, and classifies only the calls it bills: those of the months being built
+-- (R-CAL-3) and those that landed after their month was published (R-LATE-1).
 {#- E.164: a number has at most 15 digits, so no deck prefix is longer. -#}
 {%- set max_prefix_length = 15 %}
 with
 
 calls as (
     select * from {{ ref('stg_landing__cdrs') }}
-    {% if is_incremental() %}
-        where landed_at > (select coalesce(max(landed_at), timestamp '1900-01-01') from {{ this }})
-    {% endif %}
+),
+
+-- Every call the build sees landed by this time (publication records it, R-LATE-1): a landing
+-- that runs during the close waits for the next one.
+landed_through as (
+    select * from {{ ref('int_calls_landed_through') }}
+),
+
+published_months as (
+    select * from {{ source('published', 'invoice_months') }}
+),
+
+candidates as (
+    select
+        calls.*,
+        -- R-CAL-3: a call is billed on the invoice of the month after it started.
+        cast(date_trunc('month', calls.start_time_utc) + interval 1 month as date) as natural_invoice_date
+    from calls
+    cross join landed_through
+    where calls.landed_at <= landed_through.calls_landed_through
+),
+
+billed_calls as (
+    select
+        candidates.*,
+        published_months.calls_landed_through is not null
+            and candidates.landed_at > published_months.calls_landed_through as is_late
+    from candidates
+    left join published_months
+        on candidates.natural_invoice_date = published_months.invoice_date
+    where candidates.natural_invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+        or candidates.landed_at > published_months.calls_landed_through
 ),
 
 accounts as (
@@ -31,15 +54,13 @@ rate_deck as (
 
 landed_calls as (
     select
-        calls.*,
+        billed_calls.*,
         accounts.billing_country,
-        -- R-CAL-3: a call is billed on the invoice of the month after it started.
-        cast(date_trunc('month', calls.start_time_utc) + interval 1 month as date) as natural_invoice_date,
-        case when calls.destination_number like '+%' then substr(calls.destination_number, 2) end
+        case when billed_calls.destination_number like '+%' then substr(billed_calls.destination_number, 2) end
             as destination_digits
-    from calls
+    from billed_calls
     left join accounts
-        on calls.account_id = accounts.account_id
+        on billed_calls.account_id = accounts.account_id
 ),
 
 -- Longest prefix in force: one hash join per prefix length against the deck rows of that length

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 -- Rated calls of the invoices being built: each call on the invoice of the month after it
 -- started (R-CAL-3), or, if it landed after that invoice was published, on the account's next
 -- unpublished invoice (R-LATE-1; a late call already published stays where it was published,
@@ -14,10 +15,6 @@ account_invoices as (
     select * from {{ ref('int_account_invoices') }}
 ),
 
-published_months as (
-    select * from {{ source('published', 'invoice_months') }}
-),
-
 published_late_calls as (
     select call_id, invoice_date from {{ source('published', 'rated_calls') }} where is_late
 ),
@@ -26,33 +23,27 @@ account_publication as (
     select * from {{ ref('int_account_publication') }}
 ),
 
--- Calls of the months being built, and calls that landed after their month was published.
 -- Only the columns rating needs: every row is carried through the bundle-draw window below.
 candidates as (
     select
-        classified.call_id,
-        classified.account_id,
-        classified.call_type,
-        classified.direction,
-        classified.source_number,
-        classified.destination_number,
-        classified.destination,
-        classified.destination_country,
-        classified.deck_prefix,
-        classified.deck_rate_per_minute,
-        classified.start_time_utc,
-        classified.end_time_utc,
-        classified.duration_sec,
-        classified.billable_seconds,
-        classified.natural_invoice_date,
-        classified.landed_at,
-        published_months.calls_landed_through is not null
-            and classified.landed_at > published_months.calls_landed_through as is_late
+        call_id,
+        account_id,
+        call_type,
+        direction,
+        source_number,
+        destination_number,
+        destination,
+        destination_country,
+        deck_prefix,
+        deck_rate_per_minute,
+        start_time_utc,
+        end_time_utc,
+        duration_sec,
+        billable_seconds,
+        natural_invoice_date,
+        landed_at,
+        is_late
     from classified
-    left join published_months
-        on classified.natural_invoice_date = published_months.invoice_date
-    where classified.natural_invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
-        or classified.landed_at > published_months.calls_landed_through
 ),
 
 routed as (
@@ -171,13 +162,7 @@ final as (
             else case when overage_minutes > 0 then 'additional_outbound_minutes' else 'included_minutes' end
             end
         end as line_type,
-        -- Calls of one line share its group: a destination and rate, or the plan's bundle.
-        case
-            when call_type in ('international', 'premium')
-                then destination || '|' || cast(rate_per_minute as string)
-            when call_type = 'toll_free_inbound' then cast(rate_per_minute as string)
-            else 'plan'
-        end as line_group
+        {{ usage_line_group('call_type', 'destination', 'rate_per_minute') }} as line_group
     from priced
 )
 
