@@ -29,7 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("CALLBILL_BENCH_CACHE", REPO_ROOT / "bench" / "cache"))
 RESULTS = Path(os.environ.get("CALLBILL_BENCH_RESULTS", REPO_ROOT / "bench" / "results"))
 USAGE_MONTH, CLOSE_MONTH = "2026-03", "2026-04"
-RATING_MODELS = ("int_calls_classified", "int_calls_rated", "fct_rated_calls")
+# Classification and rating are views: fct_rated_calls runs them and writes each call once.
+RATING_MODELS = ("fct_rated_calls", "int_invoice_lines_usage")
 
 
 def parse_size(text: str) -> int:
@@ -59,6 +60,41 @@ def landing_for(cdrs: int, accounts: int, seed: int) -> Path:
     print(f"generated {folder.name} in {time.perf_counter() - started:.1f} s", flush=True)
     (folder / ".complete").touch()
     return folder / "landing"
+
+
+def replicated_landing(cdrs: int, base_cdrs: int, seed: int) -> tuple[Path, int]:
+    """A landing of `cdrs` calls made from the cached landing of `base_cdrs` (generated if missing):
+    the same accounts and other files, and the base month's calls repeated cdrs / base_cdrs times
+    with new call ids, one file per copy (the generator holds a month in memory; 100 M does not
+    fit). Returns the folder and its number of accounts."""
+    accounts = max(10, base_cdrs // 3300)
+    base = landing_for(base_cdrs, accounts, seed)
+    folder = CACHE / f"cdrs{cdrs}-from{base_cdrs}-accounts{accounts}-seed{seed}"
+    if (folder / ".complete").exists():
+        return folder / "landing", accounts
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    shutil.copytree(base, folder / "landing", ignore=shutil.ignore_patterns("cdrs_*.csv"))
+    month_files = sorted(str(p) for p in (base / "cdrs").glob("cdrs_*.csv") if p.name != "cdrs_resend.csv")
+    with duckdb.connect() as con:
+        for copy in range(cdrs // base_cdrs):
+            out = folder / "landing" / "cdrs" / f"cdrs_copy{copy:03d}.csv"
+            con.execute(
+                f"copy (select call_id || '-{copy}' as call_id, * exclude (call_id) "
+                f"from read_csv(?, all_varchar = true)) to '{out}' (header)",
+                [month_files],
+            )
+        # The resent lines repeat calls of the first copy, as they repeat the base month's.
+        resend = base / "cdrs" / "cdrs_resend.csv"
+        if resend.exists():
+            con.execute(
+                "copy (select call_id || '-0' as call_id, * exclude (call_id) from read_csv(?, all_varchar = true)) "
+                f"to '{folder / 'landing' / 'cdrs' / 'cdrs_resend.csv'}' (header)",
+                [str(resend)],
+            )
+    print(f"made {folder.name} in {time.perf_counter() - started:.1f} s", flush=True)
+    (folder / ".complete").touch()
+    return folder / "landing", accounts
 
 
 def floor(cdr_files: list[str], workdir: Path) -> Measurement:
@@ -129,12 +165,22 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=None, help="default: one per 3,300 calls, at least 10")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--pandas", choices=("auto", "yes", "no"), default="auto", help="auto: at 1M and below")
+    parser.add_argument(
+        "--replicate",
+        default=None,
+        metavar="SIZE",
+        help="make the landing from the cached landing of SIZE (e.g. 10M) with its calls repeated under new "
+        "call ids, instead of generating it (100M: the generator needs the month in memory)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the warehouse of the run (printed)")
     args = parser.parse_args()
 
     cdrs = parse_size(args.cdrs)
-    accounts = args.accounts or max(10, cdrs // 3300)
-    landing = landing_for(cdrs, accounts, args.seed)
+    if args.replicate:
+        landing, accounts = replicated_landing(cdrs, parse_size(args.replicate), args.seed)
+    else:
+        accounts = args.accounts or max(10, cdrs // 3300)
+        landing = landing_for(cdrs, accounts, args.seed)
     cdr_files = sorted(str(p) for p in (landing / "cdrs").glob("*.csv"))
     workdir = (
         Path(os.environ.get("CALLBILL_BENCH_DIR", REPO_ROOT / "bench" / "work")) / f"{args.cdrs}-{int(time.time())}"

@@ -20,11 +20,15 @@
 {%- endmacro %}
 
 {#- Incremental marts replace the months being built and keep every other month (on Spark the
-    insert_overwrite strategy replaces their partitions instead, see portable.sql). -#}
-{% macro delete_invoice_months() -%}
+    insert_overwrite strategy replaces their partitions instead, see portable.sql). With
+    keep_published, a published month's rows are kept as they are (its calls never change, R-INV-2). -#}
+{% macro delete_invoice_months(keep_published=false) -%}
     {%- if is_incremental() and target.type != 'spark' -%}
         delete from {{ this }}
         where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+        {%- if keep_published %}
+            and invoice_date not in (select invoice_date from {{ source('published', 'invoice_months') }})
+        {%- endif %}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -2,8 +2,8 @@
 -- The calls of the invoices being built, classified (R-RATE-1) by the longest matching prefix of
 -- the rate deck in force at the call's start (R-RATE-4), with billable seconds from that row's
 -- initial and increment seconds (R-RATE-2, R-RATE-3). A view: the close writes each call once, in
--- fct_rated_calls, and classifies only the calls it bills: those of the months being built
--- (R-CAL-3) and those that landed after their month was published (R-LATE-1).
+-- fct_rated_calls, and classifies only the calls it rates: those of the unpublished months being
+-- built (R-CAL-3) and those that landed after their month was published (R-LATE-1).
 {#- E.164: a number has at most 15 digits, so no deck prefix is longer. -#}
 {%- set max_prefix_length = 15 %}
 with
@@ -40,7 +40,11 @@ billed_calls as (
     from candidates
     left join published_months
         on candidates.natural_invoice_date = published_months.invoice_date
-    where candidates.natural_invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+    -- a published month's calls were rated when it was published and never change (R-INV-2)
+    where (
+            candidates.natural_invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+            and published_months.invoice_date is null
+        )
         or candidates.landed_at > published_months.calls_landed_through
 ),
 

@@ -4,14 +4,22 @@
         incremental_strategy=invoice_months_strategy(),
         partition_by=('invoice_date' if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_invoice_months() }}",
+        pre_hook="{{ delete_invoice_months(keep_published=true) }}",
     )
 }}
 -- Every rated call with the guide's call-detail columns (R-RATE-6) and the line it is billed on.
+-- A published month's calls are the published ones (R-INV-2): a close of it keeps its rows (or, on
+-- a first build, copies them from published.rated_calls) and rates only the unpublished months.
 with
+
+published_months as (
+    select invoice_date from {{ source('published', 'invoice_months') }}
+),
 
 calls as (
     select * from {{ ref('int_calls_rated') }}
+    -- late calls published before stay on the month that billed them, whose rows are kept
+    where invoice_date not in (select invoice_date from published_months)
 ),
 
 final as (
@@ -41,3 +49,12 @@ final as (
 )
 
 select * from final
+{% if not is_incremental() %}
+union all
+select
+    call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination,
+    start_time_utc, end_time_utc, duration_sec, billable_seconds, billable_minutes, included_minutes_used,
+    overage_minutes, rate_per_minute, total_cost, line_type, is_late, invoice_line_id
+from {{ source('published', 'rated_calls') }}
+where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+{% endif %}
