@@ -147,6 +147,19 @@ def test_a_call_already_published_stops_publication_and_nothing_is_written(close
     assert query(warehouse, "select count(*) from published.rated_calls") == [(1,)]
 
 
+def test_a_call_written_twice_to_raw_blocks_the_close(landed_small):
+    """Landing refuses a repeated call id (R-RATE-7); a row written to raw.cdrs some other way is
+    caught by the month's uniqueness test before anything is published."""
+    from orchestration.warehouse import connect
+
+    with connect(landed_small) as con:
+        con.execute("insert into raw.cdrs select * from raw.cdrs where call_id = 'C1'")
+    result = close("2026-05")
+    assert result.exit_code == 1
+    assert "close 2026-05 failed, nothing published: each_call_once_in_the_months_built" in result.stderr
+    assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0
+
+
 def test_unknown_plan_fails_the_close_and_publishes_nothing(warehouse, tmp_path):
     land_small_with(tmp_path, {"accounts/late_signup.csv": f"{ACCOUNT_HEADER}\n{UNKNOWN_PLAN_ACCOUNT}"})
 

@@ -1,6 +1,7 @@
 -- One row per call_id (R-RATE-7): landing quarantines a repeated call id (within a file and across
--- files), so raw.cdrs holds each call once and this view does not de-duplicate on every read; the
--- unique test on call_id below guards it.
+-- files), so raw.cdrs holds each call once and this view does not de-duplicate on every read. The
+-- month's rated calls are tested unique and publication refuses a call published before: checks
+-- whose cost stays that of one month, where a unique test here would read every call ever landed.
 with
 
 source as (
