@@ -31,6 +31,8 @@ RESULTS = Path(os.environ.get("CALLBILL_BENCH_RESULTS", REPO_ROOT / "bench" / "r
 USAGE_MONTH, CLOSE_MONTH = "2026-03", "2026-04"
 # Classification and rating are views: fct_rated_calls runs them and writes each call once.
 RATING_MODELS = ("fct_rated_calls", "int_invoice_lines_usage")
+# Above this many calls the landing is replicated from the 10 M one unless told otherwise.
+GENERATED_UP_TO = 10_000_000
 
 
 def parse_size(text: str) -> int:
@@ -170,12 +172,15 @@ def main() -> None:
         default=None,
         metavar="SIZE",
         help="make the landing from the cached landing of SIZE (e.g. 10M) with its calls repeated under new "
-        "call ids, instead of generating it (100M: the generator needs the month in memory)",
+        "call ids, instead of generating it (the default above 10M: the generator holds the month in memory)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the warehouse of the run (printed)")
     args = parser.parse_args()
 
     cdrs = parse_size(args.cdrs)
+    if args.replicate is None and cdrs > GENERATED_UP_TO and args.accounts is None:
+        args.replicate = "10M"
+        print(f"{args.cdrs}: made from the 10M landing (--replicate 10M); the generator holds a month in memory")
     if args.replicate:
         landing, accounts = replicated_landing(cdrs, parse_size(args.replicate), args.seed)
     else:

@@ -32,3 +32,36 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
     assert figures["rows"]["rated_calls"] > 0
     assert "(land + close) / floor" in figures["ratios"]
     assert "(land + close) / floor" in result.stdout
+
+
+def test_a_replicated_landing_repeats_the_month_under_new_call_ids(tmp_path, monkeypatch):
+    import duckdb
+
+    import bench.__main__ as bench
+
+    monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
+    landing, accounts = bench.replicated_landing(cdrs=60_000, base_cdrs=20_000, seed=3)
+    base = tmp_path / "cache" / "cdrs20000-accounts10-seed3" / "landing"
+    assert accounts == 10
+    assert sorted(p.name for p in (landing / "cdrs").iterdir()) == [
+        "cdrs_copy000.csv",
+        "cdrs_copy001.csv",
+        "cdrs_copy002.csv",
+        "cdrs_resend.csv",
+    ]
+    assert (landing / "accounts").exists() and (landing / "subscription_items").exists()
+    with duckdb.connect() as con:
+        base_calls, base_resent = (
+            con.execute(f"select count(*) from read_csv('{base}/cdrs/{name}', all_varchar = true)").fetchone()[0]
+            for name in ("cdrs_2026-03.csv", "cdrs_resend.csv")
+        )
+        copies = con.execute(
+            f"select count(*), count(distinct call_id), count(distinct split_part(call_id, '-', 2)) "
+            f"from read_csv('{landing}/cdrs/cdrs_copy*.csv', all_varchar = true)"
+        ).fetchone()
+        resent_in_first_copy = con.execute(
+            f"select count(*) from read_csv('{landing}/cdrs/cdrs_resend.csv', all_varchar = true) "
+            f"where call_id in (select call_id from read_csv('{landing}/cdrs/cdrs_copy000.csv', all_varchar = true))"
+        ).fetchone()[0]
+    assert copies == (3 * base_calls, 3 * base_calls, 3)
+    assert base_resent > 0 and resent_in_first_copy == base_resent
