@@ -23,42 +23,19 @@ account_publication as (
     select * from {{ ref('int_account_publication') }}
 ),
 
--- Only the columns rating needs: every row is carried through the bundle-draw window below.
-candidates as (
-    select
-        call_id,
-        account_id,
-        call_type,
-        direction,
-        source_number,
-        destination_number,
-        destination,
-        destination_country,
-        deck_prefix,
-        deck_rate_per_minute,
-        start_time_utc,
-        end_time_utc,
-        duration_sec,
-        billable_seconds,
-        natural_invoice_date,
-        landed_at,
-        is_late
-    from classified
-),
-
 routed as (
     select
-        candidates.*,
+        classified.*,
         case
-            when not candidates.is_late then candidates.natural_invoice_date
+            when not classified.is_late then classified.natural_invoice_date
             when published_late_calls.call_id is not null then published_late_calls.invoice_date
             else account_publication.next_unpublished_invoice_date
         end as billed_invoice_date
-    from candidates
+    from classified
     left join published_late_calls
-        on candidates.is_late and candidates.call_id = published_late_calls.call_id
+        on classified.is_late and classified.call_id = published_late_calls.call_id
     left join account_publication
-        on candidates.account_id = account_publication.account_id
+        on classified.account_id = account_publication.account_id
 ),
 
 calls as (
