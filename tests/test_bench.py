@@ -37,6 +37,7 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
 def test_a_replicated_landing_repeats_the_month_under_new_call_ids(tmp_path, monkeypatch):
     import duckdb
 
+    monkeypatch.syspath_prepend(str(REPO_ROOT))  # bench/ is a folder of the repo, not an installed package
     import bench.__main__ as bench
 
     monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
