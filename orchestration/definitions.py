@@ -1,11 +1,9 @@
 """Assembles the Dagster definitions of callbill; each part lives in orchestration/defs/."""
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 
-from orchestration.defs.dbt import CallbillDbtCliResource, callbill_dbt_models, callbill_ledger_models
+from orchestration.defs.dbt import callbill_dbt_models, callbill_ledger_models
+from orchestration.defs.dbt_in_process import CallbillDbtResource
 from orchestration.defs.jobs import close_schedule, month_end_close
 from orchestration.defs.landing import landed_files
 from orchestration.defs.ledger import (
@@ -39,8 +37,8 @@ defs = dg.Definitions(
     sensors=[new_landing_files, close_succeeded, close_failed],
     loggers={"close_progress": close_progress},
     resources={
-        "dbt": CallbillDbtCliResource(
-            project_dir=callbill_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+        "dbt": CallbillDbtResource(
+            project_dir=str(callbill_project.project_dir), profiles_dir=str(callbill_project.profiles_dir)
         )
     },
 )

@@ -1,18 +1,16 @@
 """dbt models, seeds and tests as Dagster assets and checks, partitioned by invoice month."""
 
-import importlib.metadata
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-from packaging import version
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from orchestration import preload
+from orchestration.defs.dbt_in_process import CallbillDbtResource, DbtBuildInProcess
 from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_month_environment, invoice_months
 from orchestration.project import callbill_project
 from orchestration.warehouse import connect, environment_variables, record_event
@@ -58,16 +56,6 @@ class CallbillTranslator(DagsterDbtTranslator):
         return spec
 
 
-class CallbillDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource, minus a `dbt --version` subprocess (~2 s) in the first dbt step of every
-    run: the dbt it starts is this environment's own (bin/dbt next to the Python), so the installed
-    dbt-core's version is the executable's."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-
 translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -96,7 +84,7 @@ def error_reason(message: str) -> str:
 
 
 def keep_partial_parse(invocation_target: Path) -> None:
-    """dagster-dbt starts each invocation from the project's target/partial_parse.msgpack: keep the
+    """Each invocation starts from the project's target/partial_parse.msgpack: keep the
     newest one there (atomically), so the next invocation against this warehouse parses only what
     changed. dbt checks the file's state (vars, profile, files) itself and re-parses when it differs."""
     source = invocation_target / "partial_parse.msgpack"
@@ -111,7 +99,7 @@ def keep_partial_parse(invocation_target: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
     """`dbt build` of the selected models for the partition (range), with failures in the audit table."""
     key_range = context.partition_key_range
     dbt_vars = dbt_vars_for_invoice_months(key_range.start, key_range.end)
@@ -119,20 +107,12 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterato
     # dbt unit tests check the SQL, not the month's data: CI runs them (tests/test_dbt_unit_tests.py).
     preload.wait(preload.DBT)  # never import dbt's modules on two threads at once
     with environment_variables(invoice_month_environment(dbt_vars)):
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test"],
-            context=context,
-            raise_on_error=False,
-        )
-    try:
-        yield from invocation.stream()
-    finally:
-        # If the step stops early, dbt must not keep the warehouse file locked.
-        if invocation.process.poll() is None:
-            invocation.process.terminate()
-            invocation.process.wait(timeout=60)
-    keep_partial_parse(Path(invocation.target_path))
-    failures = failed_dbt_nodes(invocation.get_artifact("run_results.json"))
+        build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test"])
+        yield from build.events()
+    keep_partial_parse(build.target_path)
+    if build.error is not None:
+        raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
+    failures = failed_dbt_nodes(build.run_results())
     if failures:
         with connect() as con:
             for failure in failures:
@@ -158,7 +138,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterato
     # A backfill arrives as one range; the models build every month of it in one dbt run.
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
     """Staging, rating and invoicing: the draft invoices of the invoice month(s)."""
     key_range = context.partition_key_range
     with connect() as con:
@@ -179,6 +159,6 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) 
     dagster_dbt_translator=translator,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def callbill_ledger_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def callbill_ledger_models(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
     """Payments, receivables, autopay charges and commissions, over every published invoice."""
     yield from dbt_build(context, dbt)

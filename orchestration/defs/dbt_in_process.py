@@ -1,0 +1,157 @@
+"""dbt-core run inside the close's own process (issue #8).
+
+dagster-dbt starts a dbt process for each build and, before it, loads the project and an adapter
+in the calling process as well: ~3 s per step before dbt runs a node, twice per close. Here dbt runs
+on a thread of the step's process (dbtRunner), reading the partial parse that the previous build
+left, and dagster-dbt turns its events into the same Dagster outputs and asset check results as it
+does for a dbt process's JSON log.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import orjson
+from dagster_dbt.asset_utils import (
+    get_manifest_and_translator_from_dbt_assets,
+    get_updated_cli_invocation_params_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+
+# What dagster-dbt turns into Dagster events, and what a dbt process logs at its default level.
+RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
+LOGGED_LEVELS = frozenset({"info", "warn", "error"})
+_FINISHED = object()
+
+
+class CallbillDbtResource(dg.ConfigurableResource):
+    """The dbt project, profiles and target that the close builds, in process (`DbtBuildInProcess`)."""
+
+    project_dir: str
+    profiles_dir: str | None = None
+    target: str | None = None
+
+
+def close_dbt_warehouse_connection() -> None:
+    """dbt-duckdb keeps its database open after a programmatic run, with its own settings: close it,
+    or the next step's connection to the same file (other settings) is refused."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
+
+
+class DbtBuildInProcess:
+    """One dbt invocation for an asset step: `events()` yields its Dagster events as nodes finish."""
+
+    def __init__(self, context: dg.AssetExecutionContext, dbt: CallbillDbtResource, args: Sequence[str]) -> None:
+        manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+        params = get_updated_cli_invocation_params_for_context(
+            context=context, manifest=manifest, dagster_dbt_translator=translator
+        )
+        self.context = context
+        self.manifest = params.manifest
+        self.translator = params.dagster_dbt_translator
+        self.project = params.dbt_project
+        self.project_dir = Path(params.dbt_project.project_dir if params.dbt_project else dbt.project_dir)
+        target_root = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+        if not target_root.is_absolute():
+            target_root = Path(dbt.project_dir) / target_root
+        self.target_path = (
+            target_root / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+        )
+        self.args = [
+            *args,
+            *params.selection_args,
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(dbt.profiles_dir or dbt.project_dir),
+            "--target-path", str(self.target_path),
+            "--log-path", str(self.target_path),
+            # dbt's own console output is off: events() writes each message to stdout instead.
+            "--log-level", "none",
+            "--no-send-anonymous-usage-stats",
+        ]  # fmt: skip
+        if dbt.target:
+            self.args += ["--target", dbt.target]
+        if params.indirect_selection:
+            # A subset of asset checks selected in the UI: only their tests (dagster-dbt's choice).
+            self.args += ["--indirect-selection", params.indirect_selection]
+        self.error: str | None = None
+        self._seed_partial_parse(target_root)
+
+    def _seed_partial_parse(self, target_root: Path) -> None:
+        """Start from the newest partial parse, so dbt parses only what changed since."""
+        newest = target_root / "partial_parse.msgpack"
+        if newest.exists():
+            self.target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(newest, self.target_path / "partial_parse.msgpack")
+
+    def events(self) -> Iterator[Any]:
+        from dbt.cli.main import dbtRunner
+        from dbt_common.events.functions import msg_to_dict
+
+        messages: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        def on_event(message: Any) -> None:  # on dbt's threads
+            if message.info.level in LOGGED_LEVELS or message.info.name in RESULT_EVENTS:
+                messages.put(msg_to_dict(message))
+
+        def run() -> None:
+            try:
+                result = dbtRunner(callbacks=[on_event]).invoke(self.args)
+                if result.exception is not None:
+                    self.error = str(result.exception).strip().splitlines()[0] or type(result.exception).__name__
+                elif result.result is None:
+                    self.error = "dbt did not run"
+            except BaseException as error:  # noqa: BLE001 - reported by the step, not lost on the thread
+                self.error = f"{type(error).__name__}: {error}"
+            finally:
+                close_dbt_warehouse_connection()
+                messages.put(_FINISHED)
+
+        thread = threading.Thread(target=run, name="callbill-dbt", daemon=True)
+        thread.start()
+        try:
+            while (raw := messages.get()) is not _FINISHED:
+                if raw["info"]["level"] in LOGGED_LEVELS:
+                    print(raw["info"]["msg"], flush=True)
+                yield from DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={}).to_default_asset_events(
+                    manifest=self.manifest,
+                    dagster_dbt_translator=self.translator,
+                    context=self.context,
+                    target_path=self.target_path,
+                    project=self.project,
+                )
+        finally:
+            if thread.is_alive():
+                # The step stopped early (interrupted): stop the query that runs, let dbt wind down.
+                _interrupt_warehouse_query()
+                thread.join(timeout=60)
+
+    def run_results(self) -> dict[str, Any]:
+        path = self.target_path / "run_results.json"
+        return orjson.loads(path.read_bytes()) if path.exists() else {}
+
+
+def _interrupt_warehouse_query() -> None:
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    environment = DuckDBConnectionManager._ENV
+    connection = getattr(environment, "conn", None)
+    if connection is not None:
+        connection.interrupt()
