@@ -54,7 +54,7 @@ class CallbillCommands(click.Group):
 @click.option("--debug", is_flag=True, help="Show the Python traceback of an unexpected error.")
 def main(warehouse: str, debug: bool) -> None:
     """callbill: month-end billing warehouse for business phone providers."""
-    # dbt subprocesses read the warehouse from this variable (profiles/profiles.yml).
+    # dbt reads the warehouse from this variable (profiles/profiles.yml).
     os.environ["CALLBILL_WAREHOUSE"] = str(warehouse_path(warehouse))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")

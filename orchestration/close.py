@@ -157,7 +157,10 @@ def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
             while error.cause is not None:
                 error = error.cause
             message = (error.message or error.cls_name or "").strip().splitlines()
-            errors.append(f"{event.step_key}: {message[0] if message else 'failed'}")
+            first = message[0] if message else "failed"
+            # A step's own dg.Failure is the reason itself, not a crash: no exception class in front.
+            first = first.removeprefix("dagster._core.definitions.events.Failure: ")
+            errors.append(f"{event.step_key}: {first}")
     return errors
 
 

@@ -113,7 +113,8 @@ class DbtBuildInProcess:
             try:
                 result = dbtRunner(callbacks=[on_event]).invoke(self.args)
                 if result.exception is not None:
-                    self.error = str(result.exception).strip().splitlines()[0] or type(result.exception).__name__
+                    # dbt's error spans lines ("Compilation Error in model x", then why): one line.
+                    self.error = " ".join(str(result.exception).split()) or type(result.exception).__name__
                 elif result.result is None:
                     self.error = "dbt did not run"
             except BaseException as error:  # noqa: BLE001 - reported by the step, not lost on the thread
