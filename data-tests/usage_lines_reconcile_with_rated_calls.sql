@@ -1,16 +1,17 @@
 -- R-INV-3, in the style of billing packages' cross-layer integrity tests: every usage line of the
--- months being built equals, to the cent and the minute, the rated calls that point at it; the
--- bundle lines equal the minutes drawn from and beyond the plan. Failing rows are lines.
+-- unpublished months being built equals, to the cent and the minute, the rated calls that point at
+-- it; the bundle lines equal the minutes drawn from and beyond the plan. Failing rows are lines.
+-- (A published month's usage lines and calls are the published ones, R-INV-2.)
 with
 
 calls as (
     select * from {{ ref('fct_rated_calls') }}
-    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+    where {{ in_unpublished_invoice_months() }}
 ),
 
 lines as (
     select * from {{ ref('fct_invoice_lines') }}
-    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+    where {{ in_unpublished_invoice_months() }}
         and line_type in (
             'included_minutes', 'additional_outbound_minutes', 'toll_free_minutes', 'international_minutes',
             'domestic_premium_minutes'

@@ -25,13 +25,23 @@
 {% macro delete_invoice_months(keep_published=false) -%}
     {%- if is_incremental() and target.type != 'spark' -%}
         delete from {{ this }}
-        where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
-        {%- if keep_published %}
-            and invoice_date not in (select invoice_date from {{ source('published', 'invoice_months') }})
-        {%- endif %}
+        where {{ in_unpublished_invoice_months() if keep_published else in_invoice_months() }}
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{% macro in_invoice_months(date_column='invoice_date') -%}
+    {{ date_column }} between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+{%- endmacro %}
+
+{#- The months being built that are not published: what a close rates and bills afresh. A published
+    month's calls and usage lines are the published ones (R-INV-2), checked when it was published;
+    the per-call work of a close reads these months only, so re-closing after a late file costs
+    what the late calls cost, not what the month does. -#}
+{% macro in_unpublished_invoice_months(date_column='invoice_date') -%}
+    {{ in_invoice_months(date_column) }}
+    and {{ date_column }} not in (select invoice_date from {{ source('published', 'invoice_months') }})
 {%- endmacro %}
 
 {% macro days_in_month(date_expression) -%}

@@ -129,6 +129,25 @@ def test_closing_a_published_month_again_changes_nothing(closed_may, warehouse):
     assert events == ["publication", "publication_reproduced"]
 
 
+def test_a_published_months_usage_lines_are_the_published_ones_on_a_re_close(closed_may, warehouse):
+    """R-INV-2: a re-close does not sum a published month's calls again. Even with May's rated rows
+    gone from the mart (as after a full refresh of other months), May is reproduced unchanged."""
+    usage_lines = (
+        "select invoice_line_id, line_type, quantity, unit_price, amount from {table} "
+        "where invoice_date = date '2026-05-01' and line_type like '%minutes' order by invoice_line_id"
+    )
+    from orchestration.warehouse import connect
+
+    published = query(warehouse, usage_lines.format(table="published.invoice_lines"))
+    assert {line[1] for line in published} == {"international_minutes", "toll_free_minutes", "included_minutes"}
+    with connect(warehouse) as con:
+        con.execute("delete from marts.fct_rated_calls where invoice_date = date '2026-05-01'")
+    result = close("2026-05")
+    assert result.exit_code == 0, result.output
+    assert "reproduced unchanged" in result.output
+    assert query(warehouse, usage_lines.format(table="marts.fct_invoice_lines")) == published
+
+
 def test_a_call_already_published_stops_publication_and_nothing_is_written(closed_may, warehouse):
     """published.rated_calls has no primary key (an index over every call costs more than the copy):
     publication itself refuses a month one of whose calls is already published, and rolls back."""

@@ -2,6 +2,12 @@
 -- the bundle (included_minutes, additional_outbound_minutes) and one per destination and rate.
 -- Amounts are rounded once, at the line, from the unrounded call costs. Reads the month's calls
 -- from fct_rated_calls, where the close writes them once, rather than rating them a second time.
+-- A published month's usage lines are the published ones (R-INV-2), as its calls are: a re-close
+-- does not sum its calls again.
+{%- set usage_line_types = (
+    'included_minutes', 'additional_outbound_minutes', 'toll_free_minutes', 'international_minutes',
+    'domestic_premium_minutes'
+) %}
 with
 
 calls as (
@@ -9,7 +15,14 @@ calls as (
         *,
         {{ usage_line_group('call_type', 'destination', 'rate_per_minute') }} as line_group
     from {{ ref('fct_rated_calls') }}
-    where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
+    where {{ in_unpublished_invoice_months() }}
+),
+
+published_lines as (
+    select * from {{ source('published', 'invoice_lines') }}
+    where {{ in_invoice_months() }}
+        and invoice_date in (select invoice_date from {{ source('published', 'invoice_months') }})
+        and line_type in {{ usage_line_types }}
 ),
 
 account_invoices as (
@@ -114,6 +127,24 @@ final as (
         cast(null as {{ text_array_type() }}) as item_ids
     from out_of_plan
     where minutes > 0
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        line_type,
+        product_code,
+        description,
+        quantity,
+        unit_price,
+        amount,
+        service_period_start,
+        service_period_end,
+        line_key as line_group,
+        item_ids
+    from published_lines
 )
 
 select * from final
