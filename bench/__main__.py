@@ -213,6 +213,7 @@ def main() -> None:
     measured["land extra day"] = run_measured([*callbill, "land", str(extra)], env, workdir / "land_extra.log")
     # The month again: the extra day's calls are late (R-LATE-1), the published month is reproduced.
     measured["re-close"] = run_measured([*callbill, "close", CLOSE_MONTH], env, workdir / "reclose.log")
+    reclose_steps = step_seconds(workdir / "dagster_home")
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         landed_calls, rated_calls, invoices = con.execute(
@@ -242,9 +243,10 @@ def main() -> None:
     print(f"{'step':<42} {'seconds':>9} {'peak RSS MB':>12}")
     for name, m in measured.items():
         print(f"{name:<42} {m.seconds:>9.1f} {m.peak_rss_mb:>12,.0f}")
-    print("\nclose, by step")
-    for step, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
-        print(f"  {step:<52} {seconds:>7.1f} s")
+    for title, by_step in (("close", steps), ("re-close", reclose_steps)):
+        print(f"\n{title}, by step")
+        for step, seconds in sorted(by_step.items(), key=lambda kv: -kv[1]):
+            print(f"  {step:<52} {seconds:>7.1f} s")
     print("rating models (dbt run_results.json)")
     for model in RATING_MODELS:
         print(f"  {model:<52} {nodes.get(model, 0.0):>7.1f} s")
@@ -265,6 +267,7 @@ def main() -> None:
             k: {"seconds": round(m.seconds, 2), "peak_rss_mb": round(m.peak_rss_mb)} for k, m in measured.items()
         },
         "close_steps": {k: round(v, 2) for k, v in steps.items()},
+        "reclose_steps": {k: round(v, 2) for k, v in reclose_steps.items()},
         "rating_models": {m: round(nodes.get(m, 0.0), 2) for m in RATING_MODELS},
         "ratios": {k: round(v, 3) for k, v in ratios.items()},
         "rows": {"cdrs_landed": landed_calls, "rated_calls": rated_calls, "invoices": invoices},
