@@ -12,10 +12,7 @@ calls as (
 lines as (
     select * from {{ ref('fct_invoice_lines') }}
     where {{ in_unpublished_invoice_months() }}
-        and line_type in (
-            'included_minutes', 'additional_outbound_minutes', 'toll_free_minutes', 'international_minutes',
-            'domestic_premium_minutes'
-        )
+        and line_type in {{ usage_line_types() }}
 ),
 
 per_line as (

@@ -33,6 +33,12 @@
     {{ format_date(date_expression, '%B %Y') }}
 {%- endmacro %}
 
+{#- The line types that bill calls (BILLING_RULES line types): the bundle and out-of-plan minutes. -#}
+{% macro usage_line_types() -%}
+    ('included_minutes', 'additional_outbound_minutes', 'toll_free_minutes', 'international_minutes',
+     'domestic_premium_minutes')
+{%- endmacro %}
+
 {#- Calls of one usage line share its group: a destination and rate, or the plan's bundle. -#}
 {% macro usage_line_group(call_type, destination, rate_per_minute) -%}
     case

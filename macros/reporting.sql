@@ -3,8 +3,7 @@
     case
         when {{ line_type }} in ('service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount',
                                  'contact_center', 'rental_equipment') then 'recurring'
-        when {{ line_type }} in ('included_minutes', 'domestic_premium_minutes', 'additional_outbound_minutes',
-                                 'toll_free_minutes', 'international_minutes') then 'usage'
+        when {{ line_type }} in {{ usage_line_types() }} then 'usage'
         when {{ line_type }} = 'one_time_fee' then 'one-time'
         when {{ line_type }} in ('usf', 'rrf', 'slrrf') then 'regulatory'
         when {{ line_type }} = 'tax' then 'tax'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -158,8 +159,9 @@ def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
                 error = error.cause
             message = (error.message or error.cls_name or "").strip().splitlines()
             first = message[0] if message else "failed"
-            # A step's own dg.Failure is the reason itself, not a crash: no exception class in front.
-            first = first.removeprefix("dagster._core.definitions.events.Failure: ")
+            if error.cls_name == "Failure":
+                # A step's own dg.Failure is the reason itself, not a crash: no exception class in front.
+                first = re.sub(r"^[\w.]*Failure: ", "", first)
             errors.append(f"{event.step_key}: {first}")
     return errors
 

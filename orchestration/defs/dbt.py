@@ -1,9 +1,6 @@
 """dbt models, seeds and tests as Dagster assets and checks, partitioned by invoice month."""
 
-import os
-import shutil
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -83,22 +80,6 @@ def error_reason(message: str) -> str:
     return errors[0] if errors else (lines[-1] if lines else "")
 
 
-def keep_partial_parse(invocation_target: Path) -> None:
-    """Each invocation starts from the project's target/partial_parse.msgpack: keep the
-    newest one there (atomically), so the next invocation against this warehouse parses only what
-    changed. dbt checks the file's state (vars, profile, files) itself and re-parses when it differs."""
-    source = invocation_target / "partial_parse.msgpack"
-    project_target = Path(callbill_project.project_dir) / os.environ.get("DBT_TARGET_PATH", "target")
-    if not source.exists() or not project_target.is_dir():
-        return
-    temporary = project_target / f".partial_parse.{os.getpid()}.msgpack"
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, project_target / "partial_parse.msgpack")
-    except OSError:
-        temporary.unlink(missing_ok=True)
-
-
 def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
     """`dbt build` of the selected models for the partition (range), with failures in the audit table."""
     key_range = context.partition_key_range
@@ -109,7 +90,6 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
     with environment_variables(invoice_month_environment(dbt_vars)):
         build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test"])
         yield from build.events()
-    keep_partial_parse(build.target_path)
     if build.error is not None:
         raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
     failures = failed_dbt_nodes(build.run_results())

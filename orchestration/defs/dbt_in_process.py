@@ -3,8 +3,8 @@
 dagster-dbt starts a dbt process for each build and, before it, loads the project and an adapter
 in the calling process as well: ~3 s per step before dbt runs a node, twice per close. Here dbt runs
 on a thread of the step's process (dbtRunner), reading the partial parse that the previous build
-left, and dagster-dbt turns its events into the same Dagster outputs and asset check results as it
-does for a dbt process's JSON log.
+left and leaving its own for the next; dagster-dbt turns its events into the same Dagster outputs
+and asset check results as it does for a dbt process's JSON log.
 """
 
 from __future__ import annotations
@@ -43,15 +43,22 @@ class CallbillDbtResource(dg.ConfigurableResource):
 def close_dbt_warehouse_connection() -> None:
     """dbt-duckdb keeps its database open after a programmatic run, with its own settings: close it,
     or the next step's connection to the same file (other settings) is refused."""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:
-        return
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
     with DuckDBConnectionManager._LOCK:
         environment = DuckDBConnectionManager._ENV
         if environment is not None:
             environment.close()
         DuckDBConnectionManager.close_all_connections()
+
+
+def interrupt_dbt_warehouse_query() -> None:
+    """Stop the query dbt-duckdb runs (a step stopped early); dbt then fails its node and winds down."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    connection = getattr(DuckDBConnectionManager._ENV, "conn", None)
+    if connection is not None:
+        connection.interrupt()
 
 
 class DbtBuildInProcess:
@@ -70,6 +77,7 @@ class DbtBuildInProcess:
         target_root = Path(os.environ.get("DBT_TARGET_PATH", "target"))
         if not target_root.is_absolute():
             target_root = Path(dbt.project_dir) / target_root
+        self.target_root = target_root
         self.target_path = (
             target_root / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
         )
@@ -90,14 +98,27 @@ class DbtBuildInProcess:
             # A subset of asset checks selected in the UI: only their tests (dagster-dbt's choice).
             self.args += ["--indirect-selection", params.indirect_selection]
         self.error: str | None = None
-        self._seed_partial_parse(target_root)
+        self._start_from_newest_partial_parse()
 
-    def _seed_partial_parse(self, target_root: Path) -> None:
-        """Start from the newest partial parse, so dbt parses only what changed since."""
-        newest = target_root / "partial_parse.msgpack"
+    def _start_from_newest_partial_parse(self) -> None:
+        """Start from the project's target/partial_parse.msgpack, so dbt parses only what changed since."""
+        newest = self.target_root / "partial_parse.msgpack"
         if newest.exists():
             self.target_path.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(newest, self.target_path / "partial_parse.msgpack")
+
+    def _keep_partial_parse(self) -> None:
+        """Leave this invocation's partial parse as the newest (atomically), for the next invocation
+        against this warehouse. dbt checks its state (vars, profile, files) and re-parses if it differs."""
+        source = self.target_path / "partial_parse.msgpack"
+        if not source.exists():
+            return
+        temporary = self.target_root / f".partial_parse.{os.getpid()}.msgpack"
+        try:
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, self.target_root / "partial_parse.msgpack")
+        except OSError:
+            temporary.unlink(missing_ok=True)
 
     def events(self) -> Iterator[Any]:
         from dbt.cli.main import dbtRunner
@@ -137,22 +158,11 @@ class DbtBuildInProcess:
                     project=self.project,
                 )
         finally:
-            if thread.is_alive():
-                # The step stopped early (interrupted): stop the query that runs, let dbt wind down.
-                _interrupt_warehouse_query()
+            if thread.is_alive():  # the step stopped early (interrupted)
+                interrupt_dbt_warehouse_query()
                 thread.join(timeout=60)
+        self._keep_partial_parse()
 
     def run_results(self) -> dict[str, Any]:
         path = self.target_path / "run_results.json"
         return orjson.loads(path.read_bytes()) if path.exists() else {}
-
-
-def _interrupt_warehouse_query() -> None:
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:
-        return
-    environment = DuckDBConnectionManager._ENV
-    connection = getattr(environment, "conn", None)
-    if connection is not None:
-        connection.interrupt()

@@ -4,10 +4,6 @@
 -- from fct_rated_calls, where the close writes them once, rather than rating them a second time.
 -- A published month's usage lines are the published ones (R-INV-2), as its calls are: a re-close
 -- does not sum its calls again.
-{%- set usage_line_types = (
-    'included_minutes', 'additional_outbound_minutes', 'toll_free_minutes', 'international_minutes',
-    'domestic_premium_minutes'
-) %}
 with
 
 calls as (
@@ -22,7 +18,7 @@ published_lines as (
     select * from {{ source('published', 'invoice_lines') }}
     where {{ in_invoice_months() }}
         and invoice_date in (select invoice_date from {{ source('published', 'invoice_months') }})
-        and line_type in {{ usage_line_types }}
+        and line_type in {{ usage_line_types() }}
 ),
 
 account_invoices as (
