@@ -67,8 +67,7 @@ lint: install
 	$(BIN)/ruff format --check orchestration tests
 
 ui: install
-	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m orchestration.dagster_events $(DAGSTER_HOME)
 	PATH=$(abspath $(BIN)):$$PATH CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) CALLBILL_LANDING=$(abspath $(LANDING)) \
 		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import preload
+from orchestration.dagster_events import write_instance_config
 from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
 from orchestration.warehouse import actor, connect, record_event, table_exists, warehouse_path
 
@@ -43,11 +44,7 @@ def dbt_output_to_file(name: str) -> Iterator[Path]:
 def dagster_instance() -> dg.DagsterInstance:
     """The persistent instance next to the warehouse, so CLI runs show in the Dagster UI."""
     home = Path(os.environ.get("DAGSTER_HOME") or warehouse_path().parent / "dagster_home")
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        # Nothing leaves the machine at run time: no telemetry.
-        config.write_text("telemetry:\n  enabled: false\n")
+    write_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

@@ -1,0 +1,128 @@
+"""The Dagster instance's event log: Dagster's own SQLite storage, with its connections kept open.
+
+Dagster's SqliteEventLogStorage opens a SQLite engine, connects, and disposes of it again for
+every read and write. A close records ~280 events (planned, started, output, check result, ...),
+each in the run's database and the index, and that took ~3 s of every close (issue #8). This
+subclass keeps an engine for the index and for the most recent runs' databases instead. The files,
+their schema and their layout under DAGSTER_HOME are Dagster's, so the UI and older runs read them
+as before; dagster.yaml names this class (orchestration/close.py writes it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dagster import Field, StringSource
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.sql import create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import QueuePool
+
+# The index and the runs being written or watched; an older run's engine is closed when evicted.
+OPEN_DATABASES = 8
+
+
+class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
+    """SqliteEventLogStorage whose connections outlive one read or write."""
+
+    def __init__(self, base_dir: str, inst_data: Any = None):
+        # Before Dagster's __init__, which indexes a new folder through _connect.
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_lock = threading.Lock()
+        super().__init__(base_dir, inst_data)
+
+    @classmethod
+    def config_type(cls) -> Any:
+        return {"base_dir": Field(StringSource, is_required=False)}
+
+    @classmethod
+    def from_config_value(cls, inst_data: Any, config_value: Any) -> KeptOpenSqliteEventLogStorage:
+        # Dagster's own place under DAGSTER_HOME unless configured: the folder can move with its warehouse.
+        base_dir = config_value.get("base_dir") or os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
+        return cls(base_dir=base_dir, inst_data=inst_data)
+
+    def _engine(self, shard: str) -> Engine:
+        with self._engines_lock:
+            engine = self._engines.pop(shard, None)
+            if engine is None:
+                # One connection per database kept, used by one thread at a time (the storage's
+                # _db_lock); creating a database's tables opens a second one for a moment.
+                engine = create_engine(
+                    self.conn_string_for_shard(shard),
+                    poolclass=QueuePool,
+                    pool_size=1,
+                    max_overflow=2,
+                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+                )
+            self._engines[shard] = engine
+            while len(self._engines) > OPEN_DATABASES:
+                _, evicted = self._engines.popitem(last=False)
+                evicted.dispose()
+            return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def _close_engines(self) -> None:
+        with self._engines_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+    def wipe(self) -> None:
+        # Run databases are deleted from disk: no connection may outlive its file.
+        self._close_engines()
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_engines()
+        super().dispose()
+
+
+# What callbill wrote before the event log storage was named: upgraded in place, any other file is kept.
+PREVIOUS_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+def instance_config() -> str:
+    return (
+        "# Written by callbill (orchestration/dagster_events.py).\n"
+        "# Nothing leaves the machine at run time: no telemetry.\n"
+        "telemetry:\n"
+        "  enabled: false\n"
+        "# Dagster's SQLite event log, in its usual place, with its connections kept open.\n"
+        "event_log_storage:\n"
+        "  module: orchestration.dagster_events\n"
+        f"  class: {KeptOpenSqliteEventLogStorage.__name__}\n"
+        "  config: {}\n"
+    )
+
+
+def write_instance_config(home: Path) -> Path:
+    """DAGSTER_HOME/dagster.yaml for callbill's instance, unless someone wrote their own."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or config.read_text() == PREVIOUS_INSTANCE_CONFIG:
+        config.write_text(instance_config())
+    return config
+
+
+if __name__ == "__main__":
+    # `make ui`: the same instance as the CLI's.
+    write_instance_config(Path(sys.argv[1]))

@@ -1,0 +1,38 @@
+"""callbill's Dagster instance: Dagster's own SQLite event log files, written with connections kept open."""
+
+import dagster as dg
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+from orchestration.close import dagster_instance
+from orchestration.dagster_events import (
+    PREVIOUS_INSTANCE_CONFIG,
+    KeptOpenSqliteEventLogStorage,
+    instance_config,
+    write_instance_config,
+)
+
+
+def test_the_instance_config_names_the_event_log_upgrades_callbills_old_one_and_keeps_a_users_own(tmp_path):
+    assert "  class: KeptOpenSqliteEventLogStorage\n" in write_instance_config(tmp_path / "new").read_text()
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "dagster.yaml").write_text(PREVIOUS_INSTANCE_CONFIG)
+    assert write_instance_config(tmp_path / "old").read_text() == instance_config()
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
+    assert write_instance_config(tmp_path / "own").read_text() == "telemetry:\n  enabled: true\n"
+
+
+def test_a_close_is_read_back_by_dagsters_own_event_log_in_a_moved_dagster_home(closed_may):
+    """closed_may is a copy of another folder's warehouse and Dagster home: the event log follows
+    DAGSTER_HOME, so the copy's runs are its own."""
+    home = closed_may / "dagster_home"
+    with dagster_instance() as instance:
+        assert type(instance.event_log_storage) is KeptOpenSqliteEventLogStorage
+        (run,) = instance.get_runs()
+        written = [e.dagster_event.event_type_value for e in instance.all_logs(run.run_id) if e.is_dagster_event]
+    stock = SqliteEventLogStorage(str(home / "history" / "runs"))
+    read = [e.dagster_event.event_type_value for e in stock.get_logs_for_run(run.run_id) if e.is_dagster_event]
+    assert read == written
+    assert (read.count("ASSET_MATERIALIZATION"), read.count("ASSET_CHECK_EVALUATION")) == (46, 61)
+    published = stock.fetch_materializations(dg.AssetKey("publish_invoices"), limit=1).records
+    assert [(r.run_id, r.partition_key) for r in published] == [(run.run_id, "2026-05")]
