@@ -82,6 +82,7 @@ classified as (
     select
         landed_calls.*,
         deck.prefix as deck_prefix,
+        deck.effective_from as deck_effective_from,
         deck.destination,
         deck.country_code as destination_country,
         deck.number_type,

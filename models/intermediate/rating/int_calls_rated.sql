@@ -19,6 +19,10 @@ published_late_calls as (
     select call_id, invoice_date from {{ source('published', 'rated_calls') }} where is_late
 ),
 
+rate_deck as (
+    select * from {{ ref('rate_deck') }}
+),
+
 account_publication as (
     select * from {{ ref('int_account_publication') }}
 ),
@@ -41,10 +45,7 @@ routed as (
 calls as (
     select
         routed.*,
-        account_invoices.invoice_id,
-        account_invoices.invoice_date,
-        account_invoices.included_minutes,
-        account_invoices.overage_rate_per_minute
+        account_invoices.invoice_date
     from routed
     inner join account_invoices
         on routed.account_id = account_invoices.account_id
@@ -72,6 +73,24 @@ drawn as (
     from minutes
 ),
 
+-- What the draw does not need joins after it: the sort carries fewer columns.
+drawn_with_rates as (
+    select
+        drawn.*,
+        account_invoices.invoice_id,
+        account_invoices.included_minutes,
+        account_invoices.overage_rate_per_minute,
+        rate_deck.destination as deck_destination,
+        rate_deck.rate_per_minute as deck_rate
+    from drawn
+    inner join account_invoices
+        on drawn.account_id = account_invoices.account_id
+        and drawn.invoice_date = account_invoices.invoice_date
+    left join rate_deck
+        on drawn.deck_prefix = rate_deck.prefix
+        and drawn.deck_effective_from = rate_deck.effective_from
+),
+
 split as (
     select
         *,
@@ -83,7 +102,7 @@ split as (
                 least(billable_minutes, included_minutes - (bundle_minutes_to_date - billable_minutes))
             )
         end as included_minutes_used
-    from drawn
+    from drawn_with_rates
 ),
 
 priced as (
@@ -92,7 +111,7 @@ priced as (
         case when draws_on_bundle then billable_minutes - included_minutes_used else 0 end as overage_minutes,
         case
             when draws_on_bundle then overage_rate_per_minute
-            when call_type in ('toll_free_inbound', 'international', 'premium') then deck_rate_per_minute
+            when call_type in ('toll_free_inbound', 'international', 'premium') then deck_rate
             else cast(0 as decimal(18, 6))
         end as rate_per_minute
     from split
@@ -108,8 +127,7 @@ final as (
         direction,
         source_number,
         destination_number,
-        destination,
-        destination_country,
+        deck_destination as destination,
         deck_prefix,
         start_time_utc,
         end_time_utc,
@@ -139,7 +157,7 @@ final as (
             else case when overage_minutes > 0 then 'additional_outbound_minutes' else 'included_minutes' end
             end
         end as line_type,
-        {{ usage_line_group('call_type', 'destination', 'rate_per_minute') }} as line_group
+        {{ usage_line_group('call_type', 'deck_destination', 'rate_per_minute') }} as line_group
     from priced
 )
 
