@@ -5,7 +5,8 @@ every read and write. A close records ~280 events (planned, started, output, che
 each in the run's database and the index, and that took ~3 s of every close (issue #8). This
 subclass keeps an engine for the index and for the most recent runs' databases instead. The files,
 their schema and their layout under DAGSTER_HOME are Dagster's, so the UI and older runs read them
-as before; dagster.yaml names this class (orchestration/close.py writes it).
+as before. callbill's dagster.yaml names this class (`write_instance_config`, called by the CLI
+and by `make ui`); a dagster.yaml someone wrote themselves is left alone.
 """
 
 from __future__ import annotations
