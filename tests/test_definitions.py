@@ -63,3 +63,39 @@ def test_landing_asset_lands_the_folder(warehouse):
     assert cdrs[0].materialization.metadata["rows_accepted"].value == 8
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.subscription_items").fetchone()[0] == 8
+
+
+def test_old_dbt_build_folders_go_and_the_newest_or_still_written_stay(tmp_path):
+    """Each dbt build leaves a target folder (~4 MB); target/ keeps the newest 20 and any written in
+    the last 6 hours, and never touches other files."""
+    import os
+    import time
+
+    from orchestration.defs.dbt_in_process import remove_old_build_folders
+
+    def folders(ages_in_hours: dict[str, float]) -> None:
+        now = time.time()
+        for name, hours in ages_in_hours.items():
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "run_results.json").write_text("{}")
+            os.utime(tmp_path / name, (now - hours * 3600, now - hours * 3600))
+
+    monthly = {f"callbill_dbt_models-{n:07x}-abcdef{n % 10}": 24.0 * (n + 1) for n in range(25)}
+    folders({**monthly, "compiled": 1000.0})
+    (tmp_path / "partial_parse.msgpack").write_bytes(b"")
+    removed = remove_old_build_folders(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(list(monthly)[20:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*list(monthly)[:20], "compiled", "partial_parse.msgpack"]
+    )
+
+    # A busy afternoon (a test suite, a backfill): 24 builds within 6 hours all stay.
+    for folder in tmp_path.iterdir():
+        if folder.is_dir():
+            for file in folder.iterdir():
+                file.unlink()
+            folder.rmdir()
+    busy = {f"callbill_ledger_models-{n:07x}-1234567": 0.2 * n for n in range(24)}
+    folders({**busy, "callbill_dbt_models-aaaaaaa-bbbbbbb": 7.0})
+    assert [p.name for p in remove_old_build_folders(tmp_path)] == ["callbill_dbt_models-aaaaaaa-bbbbbbb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*busy, "partial_parse.msgpack"])

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,6 +32,12 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 LOGGED_LEVELS = frozenset({"info", "warn", "error"})
 _FINISHED = object()
+# Each build leaves its own target folder (manifest, run results, logs: ~4 MB). The newest stay for
+# reading; older ones go once no build can still be writing them, so target/ does not grow with
+# every close.
+KEPT_BUILD_FOLDERS = 20
+IN_USE_FOR_AT_MOST_SECONDS = 6 * 3600
+BUILD_FOLDER = re.compile(r".+-[0-9a-f]{7}-[0-9a-f]{7}")
 
 
 class CallbillDbtResource(dg.ConfigurableResource):
@@ -59,6 +67,17 @@ def interrupt_dbt_warehouse_query() -> None:
     connection = getattr(DuckDBConnectionManager._ENV, "conn", None)
     if connection is not None:
         connection.interrupt()
+
+
+def remove_old_build_folders(target_root: Path) -> list[Path]:
+    """Remove the build folders beyond the newest KEPT_BUILD_FOLDERS that nothing wrote to lately."""
+    folders = [p for p in target_root.iterdir() if p.is_dir() and BUILD_FOLDER.fullmatch(p.name)]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    stale_before = time.time() - IN_USE_FOR_AT_MOST_SECONDS
+    removed = [folder for folder in folders[KEPT_BUILD_FOLDERS:] if folder.stat().st_mtime < stale_before]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 class DbtBuildInProcess:
@@ -162,6 +181,7 @@ class DbtBuildInProcess:
                 interrupt_dbt_warehouse_query()
                 thread.join(timeout=60)
         self._keep_partial_parse()
+        remove_old_build_folders(self.target_root)
 
     def run_results(self) -> dict[str, Any]:
         path = self.target_path / "run_results.json"
