@@ -81,12 +81,10 @@ deck_length_{{ length }} as (
 classified as (
     select
         landed_calls.*,
+        -- the deck row (its destination and rate join after the bundle draw, int_calls_rated)
         deck.prefix as deck_prefix,
         deck.effective_from as deck_effective_from,
-        deck.destination,
-        deck.country_code as destination_country,
         deck.number_type,
-        deck.rate_per_minute as deck_rate_per_minute,
         coalesce(deck.initial_seconds, {{ var('default_initial_seconds', 60) }}) as initial_seconds,
         coalesce(deck.increment_seconds, {{ var('default_increment_seconds', 60) }}) as increment_seconds,
         case
