@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,9 +36,9 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     """SqliteEventLogStorage whose connections outlive one read or write."""
 
     def __init__(self, base_dir: str, inst_data: Any = None):
-        # Before Dagster's __init__, which indexes a new folder through _connect.
+        # Before Dagster's __init__, which indexes a new folder through _connect. The engines are
+        # used under Dagster's own _db_lock, like every read and write of this storage.
         self._engines: OrderedDict[str, Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -53,23 +52,23 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(base_dir=base_dir, inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
-        with self._engines_lock:
-            engine = self._engines.pop(shard, None)
-            if engine is None:
-                # One connection per database kept, used by one thread at a time (the storage's
-                # _db_lock); creating a database's tables opens a second one for a moment.
-                engine = create_engine(
-                    self.conn_string_for_shard(shard),
-                    poolclass=QueuePool,
-                    pool_size=1,
-                    max_overflow=2,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-                )
-            self._engines[shard] = engine
-            while len(self._engines) > OPEN_DATABASES:
-                _, evicted = self._engines.popitem(last=False)
-                evicted.dispose()
-            return engine
+        """The shard's engine, the most recently used last (called with _db_lock held)."""
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            # One connection per database kept, used by one thread at a time (_db_lock); creating
+            # a database's tables opens a second one for a moment.
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=QueuePool,
+                pool_size=1,
+                max_overflow=2,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
+        self._engines[shard] = engine
+        while len(self._engines) > OPEN_DATABASES:
+            _, evicted = self._engines.popitem(last=False)
+            evicted.dispose()
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -82,7 +81,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def _close_engines(self) -> None:
-        with self._engines_lock:
+        with self._db_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
