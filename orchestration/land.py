@@ -196,7 +196,10 @@ def _typed_expr(col: Column) -> str:
     if col.type == "boolean":
         return f"case lower(trim({v})) when 'true' then true when 'false' then false end"
     if col.type in ("money", "rate", "integer", "date", "timestamp"):
-        return f"try_cast(trim({v}) as {SQL_TYPES[col.type]})"
+        # DuckDB's cast already allows surrounding blanks; trim copies every value, so it only
+        # runs for the rows the plain cast leaves null.
+        sql_type = SQL_TYPES[col.type]
+        return f"coalesce(try_cast({v} as {sql_type}), try_cast(trim({v}) as {sql_type}))"
     return v
 
 
