@@ -4,6 +4,7 @@
         incremental_strategy=invoice_months_strategy(),
         partition_by=('invoice_date' if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
+        tmp_relation_type='view',
         pre_hook="{{ delete_invoice_months(keep_published=true) }}",
     )
 }}
