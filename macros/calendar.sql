@@ -44,19 +44,6 @@
     and {{ date_column }} not in (select invoice_date from {{ source('published', 'invoice_months') }})
 {%- endmacro %}
 
-{#- Landed calls no close has checked yet: those landed after the last publication's
-    calls_landed_through (R-LATE-1). The close passes it in CALLBILL_CALLS_CHECKED_THROUGH, read at
-    execution like the months; without it (no publication yet, a hand-run dbt build, Spark) every
-    landed call is in scope. A literal bound, so DuckDB skips the earlier landings' row groups. -#}
-{% macro landed_after_last_publication(landed_at_column='landed_at') -%}
-    {%- set through = env_var('CALLBILL_CALLS_CHECKED_THROUGH', '') if execute else '' -%}
-    {%- if through -%}
-        {{ landed_at_column }} > cast('{{ through }}' as timestamp)
-    {%- else -%}
-        1 = 1
-    {%- endif -%}
-{%- endmacro %}
-
 {% macro days_in_month(date_expression) -%}
     cast(day(last_day({{ date_expression }})) as integer)
 {%- endmacro %}

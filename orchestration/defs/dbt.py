@@ -80,15 +80,6 @@ def error_reason(message: str) -> str:
     return errors[0] if errors else (lines[-1] if lines else "")
 
 
-def calls_checked_environment() -> dict[str, str]:
-    """CALLBILL_CALLS_CHECKED_THROUGH for the landing tests (macros/calendar.sql): the last
-    publication's calls_landed_through. Every call landed by then was tested by the close that
-    published it or an earlier one; without a publication, every landed call is tested."""
-    with connect() as con:
-        (through,) = con.execute("select max(calls_landed_through) from published.invoice_months").fetchone()
-    return {"CALLBILL_CALLS_CHECKED_THROUGH": through.isoformat(sep=" ") if through else ""}
-
-
 def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
     """`dbt build` of the selected models for the partition (range), with failures in the audit table."""
     key_range = context.partition_key_range
@@ -96,7 +87,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
     context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
     # dbt unit tests check the SQL, not the month's data: CI runs them (tests/test_dbt_unit_tests.py).
     preload.wait(preload.DBT)  # never import dbt's modules on two threads at once
-    with environment_variables({**invoice_month_environment(dbt_vars), **calls_checked_environment()}):
+    with environment_variables(invoice_month_environment(dbt_vars)):
         build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test"])
         yield from build.events()
     if build.error is not None:
