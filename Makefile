@@ -71,10 +71,10 @@ ui: install
 	PATH=$(abspath $(BIN)):$$PATH CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) CALLBILL_LANDING=$(abspath $(LANDING)) \
 		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
-# make bench CDRS=10M  (1M, 10M, 100M; see BENCHMARKS.md)
+# make bench CDRS=10M  (1M, 10M, 100M; BENCH_ARGS=--next-month adds the next month; see BENCHMARKS.md)
 CDRS ?= 1M
 bench: install
-	$(BIN)/python -m bench --cdrs $(CDRS)
+	$(BIN)/python -m bench --cdrs $(CDRS) $(BENCH_ARGS)
 
 dashboards: install
 	$(BIN)/callbill --warehouse $(WAREHOUSE) dashboards

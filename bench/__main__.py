@@ -6,9 +6,11 @@ For the size it generates a landing folder once (cached in bench/cache/ by size 
 its files once, so every step finds them in the page cache; then in one run it measures: the floor
 (DuckDB alone reads the same CDR files into a table, plus one aggregate); `callbill land`;
 `callbill close` (split into steps from the Dagster run and dbt's run_results.json); a re-close of
-the month after one more day of calls landed (1 % of the month); and, at 1 M, the rating step
-written in pandas. Peak memory is the resident set of the whole process tree. Prints a
-table and writes bench/results/<size>-<time>.json.
+the month after one more day of calls landed (1 % of the month); at 1 M, the rating step written
+in pandas; and with --next-month, the landing and close of the next month (the same calls 31 days
+later, with the late day), the steady state of a warehouse with a published month. Peak memory is
+the resident set of the whole process tree. Prints a table and writes
+bench/results/<size>-<time>.json.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("CALLBILL_BENCH_CACHE", REPO_ROOT / "bench" / "cache"))
 RESULTS = Path(os.environ.get("CALLBILL_BENCH_RESULTS", REPO_ROOT / "bench" / "results"))
 USAGE_MONTH, CLOSE_MONTH = "2026-03", "2026-04"
+NEXT_CLOSE_MONTH, NEXT_MONTH_DAYS = "2026-05", 31  # the month's calls 31 days later: April's usage
 # Classification and rating are views: fct_rated_calls runs them and writes each call once.
 RATING_MODELS = ("fct_rated_calls", "int_invoice_lines_usage")
 # Above this many calls the landing is replicated from the 10 M one unless told otherwise.
@@ -145,6 +148,37 @@ def extra_day_file(landing: Path, workdir: Path) -> Path:
     return out.parent.parent
 
 
+def next_month_landing(landing: Path) -> Path:
+    """The landing's month of calls 31 days later (April's usage), under new call ids, as one CDR file
+    (cached beside the landing): the next month-end close, on a warehouse with a published month and
+    its late calls. Calls that would start in May, and rows whose start does not parse, are left out."""
+    folder = landing.parent / "next_month"
+    out = folder / "landing" / "cdrs" / "cdrs_next_month.csv"
+    if (folder / ".complete").exists():
+        return out.parent.parent
+    shutil.rmtree(folder, ignore_errors=True)
+    out.parent.mkdir(parents=True)
+    month_files = sorted(str(p) for p in (landing / "cdrs").glob("*.csv") if p.name != "cdrs_resend.csv")
+    shifted = "strftime(cast({0} as timestamp) + interval {1} day, '%Y-%m-%dT%H:%M:%SZ')"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select 'N-' || call_id as call_id, account_id, direction, source_number, destination_number,
+                    {shifted.format("start_time_utc", NEXT_MONTH_DAYS)} as start_time_utc,
+                    {shifted.format("end_time_utc", NEXT_MONTH_DAYS)} as end_time_utc,
+                    duration_sec
+                from read_csv(?, all_varchar = true)
+                where try_cast(start_time_utc as timestamp) + interval {NEXT_MONTH_DAYS} day
+                    < date_trunc('month', try_cast(start_time_utc as timestamp)) + interval 2 month
+            ) to '{out}' (header)
+            """,
+            [month_files],
+        )
+    (folder / ".complete").touch()
+    return out.parent.parent
+
+
 def step_seconds(dagster_home: Path) -> dict[str, float]:
     """Seconds per step of the newest run in this Dagster home."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
@@ -183,6 +217,11 @@ def main() -> None:
         metavar="SIZE",
         help="make the landing from the cached landing of SIZE (e.g. 10M) with its calls repeated under new "
         "call ids, instead of generating it (the default above 10M: the generator holds the month in memory)",
+    )
+    parser.add_argument(
+        "--next-month",
+        action="store_true",
+        help="then land and close the next month too (the month's calls 31 days later): the steady state",
     )
     parser.add_argument("--keep", action="store_true", help="keep the warehouse of the run (printed)")
     args = parser.parse_args()
@@ -240,6 +279,31 @@ def main() -> None:
         measured["pandas rating"] = pandas_run
         pandas_seconds = pandas_run.seconds
 
+    next_month_steps: dict[str, float] = {}
+    next_month_models: dict[str, float] = {}
+    next_month_rows: dict[str, int] = {}
+    if args.next_month:
+        next_landing = next_month_landing(landing)
+        warm_page_cache(next_landing)
+        measured["land next month"] = run_measured(
+            [*callbill, "land", str(next_landing)], env, workdir / "land_next_month.log"
+        )
+        measured["close next month"] = run_measured(
+            [*callbill, "close", NEXT_CLOSE_MONTH], env, workdir / "close_next_month.log"
+        )
+        next_month_steps = step_seconds(workdir / "dagster_home")
+        next_month_nodes = dbt_model_seconds()
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            file_calls, landed, rated, billed = con.execute(
+                "select (select count(*) from read_csv($file, all_varchar = true)), "
+                "(select count(*) from raw.cdrs where call_id like 'N-%'), "
+                "(select count(*) from published.rated_calls where invoice_date = $month), "
+                "(select count(*) from published.invoices where invoice_date = $month)",
+                {"file": str(next_landing / "cdrs" / "cdrs_next_month.csv"), "month": f"{NEXT_CLOSE_MONTH}-01"},
+            ).fetchone()
+        next_month_rows = {"cdrs_in_file": file_calls, "cdrs_landed": landed, "rated_calls": rated, "invoices": billed}
+        next_month_models = {m: next_month_nodes.get(m, 0.0) for m in RATING_MODELS}
+
     rating = sum(nodes.get(m, 0.0) for m in RATING_MODELS)
     base = measured["floor"].seconds
     ratios = {
@@ -249,22 +313,33 @@ def main() -> None:
     }
     if pandas_seconds:
         ratios["pandas rating / callbill rating models"] = pandas_seconds / rating
+    if args.next_month:
+        ratios["close next month / close"] = measured["close next month"].seconds / measured["close"].seconds
 
     print()
     print(f"{'step':<42} {'seconds':>9} {'peak RSS MB':>12}")
     for name, m in measured.items():
         print(f"{name:<42} {m.seconds:>9.1f} {m.peak_rss_mb:>12,.0f}")
-    for title, by_step in (("close", steps), ("re-close", reclose_steps)):
+    for title, by_step in (("close", steps), ("re-close", reclose_steps), ("close next month", next_month_steps)):
+        if not by_step:
+            continue
         print(f"\n{title}, by step")
         for step, seconds in sorted(by_step.items(), key=lambda kv: -kv[1]):
             print(f"  {step:<52} {seconds:>7.1f} s")
     print("rating models (dbt run_results.json)")
     for model in RATING_MODELS:
-        print(f"  {model:<52} {nodes.get(model, 0.0):>7.1f} s")
+        next_month = f"  (next month {next_month_models[model]:.1f} s)" if next_month_models else ""
+        print(f"  {model:<52} {nodes.get(model, 0.0):>7.1f} s{next_month}")
     print()
     for name, ratio in ratios.items():
         print(f"{name:<42} {ratio:>9.2f}")
     print(f"\nCDRs landed {landed_calls:,}; calls rated {rated_calls:,}; invoices {invoices:,}; accounts {accounts:,}")
+    if next_month_rows:
+        n = next_month_rows
+        print(
+            f"next month: CDRs in the file {n['cdrs_in_file']:,}, landed {n['cdrs_landed']:,}; "
+            f"calls rated {n['rated_calls']:,} (with the late day); invoices {n['invoices']:,}"
+        )
     print(f"warehouse {warehouse.stat().st_size / 2**20:,.0f} MB; machine: {os.cpu_count()} cores")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -283,6 +358,10 @@ def main() -> None:
         "ratios": {k: round(v, 3) for k, v in ratios.items()},
         "rows": {"cdrs_landed": landed_calls, "rated_calls": rated_calls, "invoices": invoices},
     }
+    if args.next_month:
+        result["next_month_steps"] = {k: round(v, 2) for k, v in next_month_steps.items()}
+        result["next_month_rating_models"] = {k: round(v, 2) for k, v in next_month_models.items()}
+        result["next_month_rows"] = next_month_rows
     out = RESULTS / f"{args.cdrs}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"results: {out}")

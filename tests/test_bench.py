@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import duckdb
 from conftest import REPO_ROOT
 
 
@@ -16,7 +17,7 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
         "CALLBILL_BENCH_DIR": str(tmp_path / "work"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--cdrs", "20k", "--accounts", "10", "--pandas", "yes"],
+        [sys.executable, "-m", "bench", "--cdrs", "20k", "--accounts", "10", "--pandas", "yes", "--next-month"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -26,7 +27,16 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     (results_file,) = (tmp_path / "results").glob("20k-*.json")
     figures = json.loads(results_file.read_text())
-    assert set(figures["measured"]) == {"floor", "land", "close", "land extra day", "re-close", "pandas rating"}
+    assert set(figures["measured"]) == {
+        "floor",
+        "land",
+        "close",
+        "land extra day",
+        "re-close",
+        "pandas rating",
+        "land next month",
+        "close next month",
+    }
     assert 0 < figures["rows"]["invoices"] <= 10
     assert figures["rows"]["cdrs_landed"] > 10_000
     assert figures["rows"]["rated_calls"] > 0
@@ -36,6 +46,19 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
     assert {"callbill_dbt_models", "publish_invoices"} <= set(figures["reclose_steps"])
     assert figures["reclose_steps"] != figures["close_steps"]
     assert "(land + close) / floor" in result.stdout
+    # The next month: every call of its file landed and billed on May's invoices, with April's late day.
+    next_month = figures["next_month_rows"]
+    next_file = tmp_path / "cache" / "cdrs20000-accounts10-seed42" / "next_month" / "landing" / "cdrs"
+    with duckdb.connect() as con:
+        (in_file,) = con.execute(f"select count(*) from read_csv('{next_file}/*.csv', all_varchar = true)").fetchone()
+        (may_starts,) = con.execute(
+            f"select count(*) from read_csv('{next_file}/*.csv') where start_time_utc >= '2026-05-01'"
+        ).fetchone()
+    assert in_file > 10_000 and may_starts == 0
+    assert next_month["cdrs_in_file"] == next_month["cdrs_landed"] == in_file
+    assert next_month["rated_calls"] > figures["rows"]["rated_calls"] // 2
+    assert 0 < next_month["invoices"] <= 10
+    assert {"callbill_dbt_models", "publish_invoices"} <= set(figures["next_month_steps"])
 
 
 def test_a_replicated_landing_repeats_the_month_under_new_call_ids(tmp_path, monkeypatch):
