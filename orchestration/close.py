@@ -15,7 +15,18 @@ import dagster as dg
 from orchestration import preload
 from orchestration.dagster_events import write_instance_config
 from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
-from orchestration.warehouse import actor, connect, record_event, table_exists, warehouse_path
+from orchestration.warehouse import (
+    actor,
+    connect,
+    environment_variables,
+    record_event,
+    table_exists,
+    warehouse_path,
+)
+
+# Dagster hands a run's planned events to the event log as one batch (dagster_events.py writes it
+# in one transaction per database) rather than one by one.
+PLANNED_EVENTS_IN_ONE_BATCH = {"DAGSTER_EVENT_BATCH_SIZE": "1000"}
 
 
 @dataclass
@@ -87,6 +98,7 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
         with (
             dbt_output_to_file(f"close_{first}" if first == last else f"close_{first}..{last}") as log_path,
             garbage_collection_paused(),
+            environment_variables(PLANNED_EVENTS_IN_ONE_BATCH),
         ):
             result = job.execute_in_process(
                 partition_key=first if first == last else None,
@@ -151,7 +163,11 @@ def run_job(job_name: str, invoice_month: str) -> JobOutcome:
 
     job = defs.resolve_job_def(job_name)
     with dagster_instance() as instance:
-        with dbt_output_to_file(f"{job_name}_{invoice_month}"), garbage_collection_paused():
+        with (
+            dbt_output_to_file(f"{job_name}_{invoice_month}"),
+            garbage_collection_paused(),
+            environment_variables(PLANNED_EVENTS_IN_ONE_BATCH),
+        ):
             result = job.execute_in_process(
                 partition_key=invoice_month,
                 instance=instance,

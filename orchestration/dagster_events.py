@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         # Before Dagster's __init__, which indexes a new folder through _connect. The engines are
         # used under Dagster's own _db_lock, like every read and write of this storage.
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        # During store_event_batch: its thread's open transaction on each database it wrote.
+        self._batch: dict[str, Connection] | None = None
+        self._batch_thread: int | None = None
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -70,15 +74,43 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             evicted.dispose()
         return engine
 
+    def _initialized_engine(self, shard: str) -> Engine:
+        engine = self._engine(shard)
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        return engine
+
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
+        if self._batch is not None and self._batch_thread == threading.get_ident():
+            # Inside store_event_batch, which holds _db_lock: the batch's transaction on this database.
+            if shard not in self._batch:
+                conn = self._initialized_engine(shard).connect()
+                conn.begin()
+                self._batch[shard] = conn
+            yield self._batch[shard]
+            return
         with self._db_lock:
-            engine = self._engine(shard)
-            if shard not in self._initialized_dbs:
-                self._initdb(engine)
-                self._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
+            with self._initialized_engine(shard).connect() as conn, conn.begin():
                 yield conn
+
+    def store_event_batch(self, events: Sequence[Any]) -> None:
+        """Dagster's own storage writes a batch event by event, one transaction each. A run's planned
+        events (one per asset and check, ~110 per close) come as one batch when DAGSTER_EVENT_BATCH_SIZE
+        is set (the CLI sets it): here they are written with Dagster's own code, in one transaction
+        per database."""
+        with self._db_lock:
+            self._batch, self._batch_thread = {}, threading.get_ident()
+            try:
+                for event in events:
+                    self.store_event(event)
+                for conn in self._batch.values():
+                    conn.commit()
+            finally:
+                for conn in self._batch.values():
+                    conn.close()  # rolls back what was not committed
+                self._batch, self._batch_thread = None, None
 
     def _close_engines(self) -> None:
         with self._db_lock:

@@ -1,6 +1,12 @@
 """callbill's Dagster instance: Dagster's own SQLite event log files, written with connections kept open."""
 
+import logging
+import time
+
 import dagster as dg
+import pytest
+from dagster._core.events.log import EventLogEntry
+from dagster_shared.check import CheckError
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration.close import dagster_instance
@@ -34,5 +40,30 @@ def test_a_close_is_read_back_by_dagsters_own_event_log_in_a_moved_dagster_home(
     read = [e.dagster_event.event_type_value for e in stock.get_logs_for_run(run.run_id) if e.is_dagster_event]
     assert read == written
     assert (read.count("ASSET_MATERIALIZATION"), read.count("ASSET_CHECK_EVALUATION")) == (46, 61)
+    # The planned events, written as one batch, are in the run and in the cross-run index.
+    assert (read.count("ASSET_MATERIALIZATION_PLANNED"), read.count("ASSET_CHECK_EVALUATION_PLANNED")) == (46, 61)
+    planned = stock.get_event_records(
+        dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("publish_invoices"))
+    )
+    assert [r.run_id for r in planned] == [run.run_id]
     published = stock.fetch_materializations(dg.AssetKey("publish_invoices"), limit=1).records
     assert [(r.run_id, r.partition_key) for r in published] == [(run.run_id, "2026-05")]
+
+
+def log_entry(run_id: str, message: str) -> EventLogEntry:
+    return EventLogEntry(
+        error_info=None, level=logging.INFO, user_message=message, run_id=run_id, timestamp=time.time()
+    )
+
+
+def test_a_batch_of_events_is_stored_whole_or_not_at_all(tmp_path):
+    storage = KeptOpenSqliteEventLogStorage(str(tmp_path / "runs"))
+    storage.store_event_batch([log_entry("run-a", "first"), log_entry("run-b", "second")])
+    with pytest.raises(CheckError, match='Param "event" is not a EventLogEntry'):
+        # Dagster refuses the second entry: the first is rolled back with it.
+        storage.store_event_batch([log_entry("run-a", "third"), None])
+    storage.store_event(log_entry("run-a", "fourth"))
+    stock = SqliteEventLogStorage(str(tmp_path / "runs"))
+    assert [e.user_message for e in stock.get_logs_for_run("run-a")] == ["first", "fourth"]
+    assert [e.user_message for e in stock.get_logs_for_run("run-b")] == ["second"]
+    storage.dispose()
