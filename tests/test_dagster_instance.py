@@ -6,8 +6,8 @@ import time
 import dagster as dg
 import pytest
 from dagster._core.events.log import EventLogEntry
-from dagster_shared.check import CheckError
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster_shared.check import CheckError
 
 from orchestration.close import dagster_instance
 from orchestration.dagster_events import (
@@ -43,7 +43,9 @@ def test_a_close_is_read_back_by_dagsters_own_event_log_in_a_moved_dagster_home(
     # The planned events, written as one batch, are in the run and in the cross-run index.
     assert (read.count("ASSET_MATERIALIZATION_PLANNED"), read.count("ASSET_CHECK_EVALUATION_PLANNED")) == (46, 61)
     planned = stock.get_event_records(
-        dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("publish_invoices"))
+        dg.EventRecordsFilter(
+            dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("publish_invoices")
+        )
     )
     assert [r.run_id for r in planned] == [run.run_id]
     published = stock.fetch_materializations(dg.AssetKey("publish_invoices"), limit=1).records
