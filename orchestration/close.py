@@ -62,6 +62,18 @@ def garbage_collection_paused() -> Iterator[None]:
 
 
 @contextmanager
+def in_process_run(log_name: str) -> Iterator[Path]:
+    """What a job run in the CLI's process needs around it: dbt's output in its log file, no cyclic
+    garbage collection, and the run's planned events written as one batch."""
+    with (
+        dbt_output_to_file(log_name) as log_path,
+        garbage_collection_paused(),
+        environment_variables(PLANNED_EVENTS_IN_ONE_BATCH),
+    ):
+        yield log_path
+
+
+@contextmanager
 def dbt_output_to_file(name: str) -> Iterator[Path]:
     """dbt's console output goes to warehouse/logs/<name>.log, not over the close summary."""
     path = warehouse_path().parent / "logs" / f"{name}.log"
@@ -95,11 +107,7 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
         )
         # dbt's adapter modules and GX load on a thread while Dagster records the run and dbt builds.
         preload.start()
-        with (
-            dbt_output_to_file(f"close_{first}" if first == last else f"close_{first}..{last}") as log_path,
-            garbage_collection_paused(),
-            environment_variables(PLANNED_EVENTS_IN_ONE_BATCH),
-        ):
+        with in_process_run(f"close_{first}" if first == last else f"close_{first}..{last}") as log_path:
             result = job.execute_in_process(
                 partition_key=first if first == last else None,
                 instance=instance,
@@ -163,11 +171,7 @@ def run_job(job_name: str, invoice_month: str) -> JobOutcome:
 
     job = defs.resolve_job_def(job_name)
     with dagster_instance() as instance:
-        with (
-            dbt_output_to_file(f"{job_name}_{invoice_month}"),
-            garbage_collection_paused(),
-            environment_variables(PLANNED_EVENTS_IN_ONE_BATCH),
-        ):
+        with in_process_run(f"{job_name}_{invoice_month}"):
             result = job.execute_in_process(
                 partition_key=invoice_month,
                 instance=instance,
