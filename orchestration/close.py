@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration import preload
+from orchestration import gx_worker, preload
 from orchestration.dagster_events import write_instance_config
 from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
 from orchestration.warehouse import (
@@ -93,21 +93,23 @@ def dagster_instance() -> dg.DagsterInstance:
 def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
     """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run."""
     first, last = parse_invoice_month_range(invoice_months)
-    from orchestration.definitions import defs  # loads dbt manifest and GX suites
+    log_name = f"close_{first}" if first == last else f"close_{first}..{last}"
+    # First: the GX worker imports GX on the other core while this process loads the definitions.
+    with gx_worker.running(warehouse_path().parent / "logs" / f"{log_name}.gx.log"), dagster_instance() as instance:
+        from orchestration.definitions import defs  # loads dbt manifest and GX suites
 
-    job = defs.resolve_job_def("month_end_close")
-    selection = None
-    if not publish:
-        selection = [k for k in job.asset_layer.executable_asset_keys if k != dg.AssetKey("publish_invoices")]
-    with dagster_instance() as instance:
+        job = defs.resolve_job_def("month_end_close")
+        selection = None
+        if not publish:
+            selection = [k for k in job.asset_layer.executable_asset_keys if k != dg.AssetKey("publish_invoices")]
         partition_tags = (
             {}
             if first == last
             else {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
         )
-        # dbt's adapter modules and GX load on a thread while Dagster records the run and dbt builds.
+        # dbt's adapter modules load on a thread while Dagster records the run.
         preload.start()
-        with in_process_run(f"close_{first}" if first == last else f"close_{first}..{last}") as log_path:
+        with in_process_run(log_name) as log_path:
             result = job.execute_in_process(
                 partition_key=first if first == last else None,
                 instance=instance,

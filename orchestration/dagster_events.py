@@ -43,6 +43,8 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         # During store_event_batch: its thread's open transaction on each database it wrote.
         self._batch: dict[str, Connection] | None = None
         self._batch_thread: int | None = None
+        # Tables of the index known to exist: Dagster asks before every asset and check event.
+        self._tables_present: set[str] = set()
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -95,6 +97,13 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             with self._initialized_engine(shard).connect() as conn, conn.begin():
                 yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        """Dagster opens a new connection to the index for each of these questions (~5 ms, two per
+        asset or check event); a table, once there, stays until the storage is wiped."""
+        if table_name not in self._tables_present and super().has_table(table_name):
+            self._tables_present.add(table_name)
+        return table_name in self._tables_present
+
     def store_event_batch(self, events: Sequence[Any]) -> None:
         """Dagster's own storage writes a batch event by event, one transaction each. A run's planned
         events (one per asset and check, ~110 per close) come as one batch when DAGSTER_EVENT_BATCH_SIZE
@@ -121,6 +130,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def wipe(self) -> None:
         # Run databases are deleted from disk: no connection may outlive its file.
         self._close_engines()
+        self._tables_present.clear()
         super().wipe()
 
     def dispose(self) -> None:

@@ -1,20 +1,18 @@
 """Heavy imports started on a thread while the close does other work (issue #8).
 
 `callbill close` runs its job in process: Dagster spends seconds recording the run's planned
-events before the first step, and dbt builds for seconds before the checks. dbt-core and its DuckDB
-adapter (~2 s, imported by the first dbt step) and Great Expectations (~4 s, imported by the first
-check) load meanwhile. A step that needs them first waits for the
-preload to finish, so the same module is never imported by two threads at once.
+events before the first step. dbt-core and its DuckDB adapter (~2 s, imported by the first dbt
+step) load meanwhile. The dbt step waits for the preload to finish, so the same module is never
+imported by two threads at once. Great Expectations is not preloaded: the close validates in a
+worker process of its own (orchestration/gx_worker.py).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 
 DBT = "dbt"
-GREAT_EXPECTATIONS = "great_expectations"
 
 MODULES = {
     # What the in-process dbt build imports (orchestration/defs/dbt_in_process.py), and the adapter.
@@ -24,10 +22,6 @@ MODULES = {
         "dbt.adapters.duckdb",
         "dbt.adapters.duckdb.impl",
     ),
-    GREAT_EXPECTATIONS: (
-        "great_expectations",
-        "great_expectations.expectations.expectation_configuration",
-    ),
 }
 
 _done: dict[str, threading.Event] = {}
@@ -35,11 +29,10 @@ _thread: threading.Thread | None = None
 
 
 def start() -> None:
-    """Import the dbt adapter modules, then Great Expectations, on one background thread."""
+    """Import the dbt adapter modules on a background thread."""
     global _thread
     if _thread is not None:
         return
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     for name in MODULES:
         _done[name] = threading.Event()
 
@@ -58,7 +51,7 @@ def start() -> None:
 
 
 def wait(name: str) -> None:
-    """Before importing `name` (DBT or GREAT_EXPECTATIONS): wait for a preload that is under way."""
+    """Before importing `name` (DBT): wait for a preload that is under way."""
     done = _done.get(name)
     if done is not None:
         done.wait()

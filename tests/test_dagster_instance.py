@@ -69,3 +69,21 @@ def test_a_batch_of_events_is_stored_whole_or_not_at_all(tmp_path):
     assert [e.user_message for e in stock.get_logs_for_run("run-a")] == ["first", "fourth"]
     assert [e.user_message for e in stock.get_logs_for_run("run-b")] == ["second"]
     storage.dispose()
+
+
+def test_a_table_of_the_index_is_looked_up_until_it_is_there_then_remembered(tmp_path):
+    storage = KeptOpenSqliteEventLogStorage(str(tmp_path / "runs"))
+    assert storage.has_table("asset_check_executions")
+    assert not storage.has_table("callbill_later_table")
+    with storage.index_connection() as conn:
+        conn.exec_driver_sql("create table callbill_later_table (id integer)")
+    # Not there before, there now: a missing table is asked about again.
+    assert storage.has_table("callbill_later_table")
+    with storage.index_connection() as conn:
+        conn.exec_driver_sql("drop table callbill_later_table")
+    # Remembered once seen (Dagster never drops its tables) ...
+    assert storage.has_table("callbill_later_table")
+    storage.wipe()
+    # ... until the storage is wiped.
+    assert not storage.has_table("callbill_later_table")
+    storage.dispose()

@@ -1,101 +1,24 @@
 """Great Expectations suites from expectations/ as blocking asset checks in front of publication.
 
-A suite is `expectations/<name>.json` (GX 1.x suite: name, expectations, meta) plus the SQL in
-`meta.dataset` that shapes the rows to validate for the months being closed. Checks read the
-warehouse into pandas and validate with an ephemeral GX context (GX's SQL path fails on DuckDB).
+A suite (orchestration/suites.py) is `expectations/<name>.json` plus the SQL in `meta.dataset` that
+shapes the rows to validate for the months being closed. Checks read the warehouse into pandas and
+validate with an ephemeral GX context (GX's SQL path fails on DuckDB): in `callbill close`, in its
+GX worker process (orchestration/gx_worker.py); elsewhere in the step's own process.
 """
 
-import json
-import logging
 import os
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration import preload
+from orchestration import gx_worker
 from orchestration.defs.dbt import callbill_dbt_models
 from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months
 from orchestration.project import REPO_ROOT
+from orchestration.suites import Suite, load_suites
 from orchestration.warehouse import connect, record_event
-
-SUITES_DIR = REPO_ROOT / "expectations"
-FIRST_FAILING_ROWS = 10
-
-
-@dataclass(frozen=True)
-class Suite:
-    name: str
-    asset: str
-    description: str
-    dataset_sql: str
-    expectations: list[dict[str, Any]]
-    blocking: bool = True
-
-
-def load_suite(path: Path) -> Suite:
-    spec = json.loads(path.read_text())
-    meta = spec["meta"]
-    return Suite(
-        name=spec["name"],
-        asset=meta["asset"],
-        description=meta["description"],
-        dataset_sql=(path.parent / meta["dataset"]).read_text(),
-        expectations=spec["expectations"],
-        blocking=meta.get("blocking", True),
-    )
-
-
-def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
-    return [load_suite(p) for p in sorted(directory.glob("*.json"))]
-
-
-def validate(suite: Suite, rows: pd.DataFrame) -> list[dict[str, Any]]:
-    """Run the suite on the rows; one dict per failed expectation, with its first failing rows."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    preload.wait(preload.GREAT_EXPECTATIONS)  # `callbill close` may be importing it on a thread
-    import great_expectations as gx  # ~4 s: imported only when a check runs (or preloaded)
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    batch = (
-        context.data_sources.add_pandas("warehouse")
-        .add_dataframe_asset(suite.name)
-        .add_batch_definition_whole_dataframe("months_closed")
-    )
-    gx_suite = gx.ExpectationSuite(
-        name=suite.name,
-        expectations=[
-            ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {})).to_domain_obj()
-            for e in suite.expectations
-        ],
-    )
-    definition = gx.ValidationDefinition(name=suite.name, data=batch, suite=context.suites.add(gx_suite))
-    result = context.validation_definitions.add(definition).run(
-        batch_parameters={"dataframe": rows}, result_format="COMPLETE"
-    )
-    failures = []
-    for outcome in result.results:
-        if outcome.success:
-            continue
-        config = outcome.expectation_config
-        index = outcome.result.get("unexpected_index_list") or []
-        failures.append(
-            {
-                "expectation": config.type,
-                "check": (config.meta or {}).get("check", config.type),
-                "rule": (config.meta or {}).get("rule"),
-                "failing_rows": outcome.result.get("unexpected_count", len(index)),
-                "first_failing_rows": rows.iloc[list(index)[:FIRST_FAILING_ROWS]].astype(str).to_dict("records"),
-            }
-        )
-    return failures
 
 
 def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
@@ -113,7 +36,7 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
             available = {**project_vars(), **params}
             used = {name: value for name, value in available.items() if f"${name}" in suite.dataset_sql}
             rows = con.execute(suite.dataset_sql, used).df()
-        failures = validate(suite, rows)
+        failures = gx_worker.validate(suite, rows, on_fallback=context.log.warning)
         # Fault injection for the crash tests: a check still running when the close is killed.
         time.sleep(float(os.environ.get("CALLBILL_CHECK_PAUSE_SECONDS", "0")))
         if failures:
