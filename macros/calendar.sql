@@ -40,8 +40,30 @@
     the per-call work of a close reads these months only, so re-closing after a late file costs
     what the late calls cost, not what the month does. -#}
 {% macro in_unpublished_invoice_months(date_column='invoice_date') -%}
-    {{ in_invoice_months(date_column) }}
-    and {{ date_column }} not in (select invoice_date from {{ source('published', 'invoice_months') }})
+    {%- if every_invoice_month_published() -%}
+        false
+    {%- else -%}
+        {{ in_invoice_months(date_column) }}
+        and {{ date_column }} not in (select invoice_date from {{ source('published', 'invoice_months') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Whether every month being built is published (a re-close after a late file, issue #8): then the
+    per-call work over unpublished months has nothing to read, and a constant `false` lets DuckDB
+    skip the scans of every landed and rated call that the filter would otherwise make (~1 s of a
+    10 M re-close, ~8 s at 100 M). Asked of the warehouse when the node runs, on DuckDB only; when
+    parsing, or on Spark, the filter stays as written, which gives the same rows. -#}
+{% macro every_invoice_month_published() -%}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set unpublished_months -%}
+        select count(*)
+        from range({{ invoice_month_start() }}, {{ invoice_month_end() }} + interval 1 day, interval 1 month)
+            as months(month_start)
+        where cast(month_start as date) not in (select invoice_date from {{ source('published', 'invoice_months') }})
+    {%- endset -%}
+    {{- return(run_query(unpublished_months).columns[0].values()[0] == 0) -}}
 {%- endmacro %}
 
 {% macro days_in_month(date_expression) -%}

@@ -30,6 +30,14 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(clo
 
     land_small_with(tmp_path, {"cdrs/late_resend.csv": LATE_CALL})
     assert "reproduced" in run("close", "2026-05").output  # re-close: the late call stays off May
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        # Every month built was published: the re-close rated no call and kept May's as published.
+        kept, published, late = con.execute(
+            "select (select count(*) from marts.fct_rated_calls where invoice_date = '2026-05-01'), "
+            "(select count(*) from published.rated_calls where invoice_date = '2026-05-01'), "
+            "(select count(*) from marts.fct_rated_calls where call_id = 'C900')"
+        ).fetchone()
+    assert kept == published > 0 and late == 0
     run("close", "2026-06")
 
     assert published_may(warehouse) == before

@@ -21,6 +21,10 @@ calls as (
     select * from {{ ref('int_calls_rated') }}
     -- late calls published before stay on the month that billed them, whose rows are kept
     where invoice_date not in (select invoice_date from published_months)
+    {%- if every_invoice_month_published() %}
+        -- every month being built is published: its calls are kept as they are, none is rated
+        and false
+    {%- endif %}
 ),
 
 final as (
