@@ -59,9 +59,8 @@
     {%- endif -%}
     {%- set unpublished_months -%}
         select count(*)
-        from range({{ invoice_month_start() }}, {{ invoice_month_end() }} + interval 1 day, interval 1 month)
-            as months(month_start)
-        where cast(month_start as date) not in (select invoice_date from {{ source('published', 'invoice_months') }})
+        from {{ month_starts(invoice_month_start(), invoice_month_end()) }} as months
+        where month_start not in (select invoice_date from {{ source('published', 'invoice_months') }})
     {%- endset -%}
     {{- return(run_query(unpublished_months).columns[0].values()[0] == 0) -}}
 {%- endmacro %}

@@ -13,18 +13,11 @@
 -- a first build, copies them from published.rated_calls) and rates only the unpublished months.
 with
 
-published_months as (
-    select invoice_date from {{ source('published', 'invoice_months') }}
-),
-
 calls as (
     select * from {{ ref('int_calls_rated') }}
-    -- late calls published before stay on the month that billed them, whose rows are kept
-    where invoice_date not in (select invoice_date from published_months)
-    {%- if every_invoice_month_published() %}
-        -- every month being built is published: its calls are kept as they are, none is rated
-        and false
-    {%- endif %}
+    -- late calls published before stay on the month that billed them, whose rows are kept; if
+    -- every month being built is published, this is `false` and no call is rated
+    where {{ in_unpublished_invoice_months() }}
 ),
 
 final as (
