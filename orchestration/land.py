@@ -191,21 +191,41 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _typed_expr(col: Column) -> str:
+CAST_TYPES = ("money", "rate", "integer", "date", "timestamp")
+
+
+def _typed_expr(col: Column, cast: str | None = None) -> str:
+    """The column's typed value; `cast` names a column already holding its plain try_cast."""
     v = f'"{col.name}"'
     if col.type == "boolean":
         return f"case lower(trim({v})) when 'true' then true when 'false' then false end"
-    if col.type in ("money", "rate", "integer", "date", "timestamp"):
+    if col.type in CAST_TYPES:
         # DuckDB's cast already allows surrounding blanks; trim copies every value, so it only
         # runs for the rows the plain cast leaves null.
         sql_type = SQL_TYPES[col.type]
-        return f"coalesce(try_cast({v} as {sql_type}), try_cast(trim({v}) as {sql_type}))"
+        return f"coalesce({cast or f'try_cast({v} as {sql_type})'}, try_cast(trim({v}) as {sql_type}))"
     return v
+
+
+def _cast_column(name: str) -> str:
+    return f'"_cast_{name}"'
+
+
+def _with_casts(source: str, columns: tuple[Column, ...]) -> str:
+    """The source with each typed column's plain try_cast once, as `_cast_<name>`: the checks of a
+    row (its type, then the rules across fields) read it instead of casting again."""
+    casts = [
+        f'try_cast("{c.name}" as {SQL_TYPES[c.type]}) as {_cast_column(c.name)}'
+        for c in columns
+        if c.type in CAST_TYPES
+    ]
+    return f"(select *, {', '.join(casts)} from {source})" if casts else source
 
 
 def _problem_exprs(col: Column) -> list[str]:
     """SQL expressions, each null when the value is fine, else the reason."""
     v = f'"{col.name}"'
+    cast = _cast_column(col.name)
     problems = []
     if col.required:
         problems.append(f"case when {v} is null then 'missing required field {col.name}' end")
@@ -224,8 +244,8 @@ def _problem_exprs(col: Column) -> list[str]:
             # offset pattern never matches a well-formed one, so it only runs on rows that are wrong anyway.
             f"""case
                 when {v} is null
-                    or ({v} glob {_quote(TIMESTAMP_COMMON_GLOB)} and try_cast({v} as timestamp) is not null)
-                    or (regexp_full_match(trim({v}), {_quote(TIMESTAMP)}) and {_typed_expr(col)} is not null)
+                    or ({v} glob {_quote(TIMESTAMP_COMMON_GLOB)} and {cast} is not null)
+                    or (regexp_full_match(trim({v}), {_quote(TIMESTAMP)}) and {_typed_expr(col, cast)} is not null)
                     then null
                 when regexp_full_match(trim({v}), {_quote(UTC_OFFSET)})
                     then '{col.name}: ' || {v} || ' has a UTC offset; timestamps are in UTC (YYYY-MM-DDTHH:MM:SSZ)'
@@ -234,7 +254,8 @@ def _problem_exprs(col: Column) -> list[str]:
         )
     elif col.type == "date":
         problems.append(
-            f"case when {present} and (not regexp_full_match(trim({v}), {_quote(DATE)}) or {_typed_expr(col)} is null) "
+            f"case when {present} "
+            f"and (not regexp_full_match(trim({v}), {_quote(DATE)}) or {_typed_expr(col, cast)} is null) "
             f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
         )
     elif col.type in ("money", "rate"):
@@ -245,7 +266,7 @@ def _problem_exprs(col: Column) -> list[str]:
         )
     elif col.type != "varchar":
         problems.append(
-            f"case when {present} and ({_typed_expr(col)}) is null "
+            f"case when {present} and ({_typed_expr(col, cast)}) is null "
             f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
         )
     if col.allowed:
@@ -273,10 +294,10 @@ def _entity_rules(entity: str) -> list[str]:
         )
     if entity == "cdrs":
         return rules + [
-            "case when try_cast(duration_sec as bigint) < 0 then 'duration_sec: negative duration' end",
-            f"case when try_cast(duration_sec as bigint) > {MAX_CALL_SECONDS} "
+            f"case when {_cast_column('duration_sec')} < 0 then 'duration_sec: negative duration' end",
+            f"case when {_cast_column('duration_sec')} > {MAX_CALL_SECONDS} "
             "then 'duration_sec: ' || duration_sec || ' s is more than 24 hours' end",
-            "case when try_cast(end_time_utc as timestamp) < try_cast(start_time_utc as timestamp) "
+            f"case when {_cast_column('end_time_utc')} < {_cast_column('start_time_utc')} "
             "then 'end_time_utc: ' || end_time_utc || ' is before start_time_utc' end",
             # R-RATE-7: a call id is one call; a repeat is quarantined, never landed twice.
             "case when _line > _first_line "
@@ -298,7 +319,7 @@ def _payment_rules() -> list[str]:
     )
     brands = ", ".join(_quote(b) for b in CARD_BRANDS)
     return [
-        "case when try_cast(amount as decimal(18, 2)) <= 0 then 'amount: a payment must be positive' end",
+        f"case when {_cast_column('amount')} <= 0 then 'amount: a payment must be positive' end",
         f"""case
                 when {card_number}
                     then 'a full card number was landed (never stored: PCI DSS 3.4); '
@@ -322,12 +343,13 @@ def _payment_rules() -> list[str]:
 def _adjustment_rules() -> list[str]:
     """R-CAL-6: an invoice can be disputed only within 15 days of its invoice date."""
     disputed_date = "(select p.invoice_date from published.invoices as p where p.invoice_id = disputed_invoice_id)"
+    approved_at = _cast_column("approved_at")
     return [
         f"""case
                 when disputed_invoice_id is null then null
                 when {disputed_date} is null
                     then 'disputed_invoice_id: ' || disputed_invoice_id || ' is not a published invoice'
-                when try_cast(approved_at as timestamp) > {disputed_date} + interval {DISPUTE_WINDOW_DAYS} day
+                when {approved_at} > {disputed_date} + interval {DISPUTE_WINDOW_DAYS} day
                     then 'dispute of ' || disputed_invoice_id || ' dated ' || strftime({disputed_date}, '%Y-%m-%d')
                         || ' is outside the {DISPUTE_WINDOW_DAYS}-day dispute window (R-CAL-6)'
             end""",
@@ -479,7 +501,8 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             )
         # Only the rows with a problem are kept aside; the reasons are computed once per row.
         con.execute(
-            f"create or replace temp table checked as select * from (select *, {reason} as _reason from {source}) "
+            f"create or replace temp table checked as select * from "
+            f"(select *, {reason} as _reason from {_with_casts(source, columns)}) "
             "where _reason is not null"
         )
         typed = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in columns)
