@@ -496,6 +496,9 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
                 "where call_id in (select call_id from incoming) group by call_id) as landed "
                 "on incoming.call_id = landed._id "
                 "left join (select call_id as _repeated_id, min(_line) as _first_line from incoming "
+                # ids whose hash repeats first: grouping integers is cheaper than grouping the ids,
+                # and a file rarely repeats any
+                "where hash(call_id) in (select hash(call_id) from incoming group by 1 having count(*) > 1) "
                 "group by call_id having count(*) > 1) as repeated "
                 "on incoming.call_id = repeated._repeated_id"
             )
