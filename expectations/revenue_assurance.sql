@@ -1,6 +1,8 @@
--- One row per account billed in the months being closed: outbound calls whose calling number is no
--- account's number, calls no rate deck row priced, and whether its billed minutes jumped past the
--- spike factor.
+-- One row per account billed in the unpublished months being closed: outbound calls whose calling
+-- number is no account's number, calls no rate deck row priced, and whether its billed minutes
+-- jumped past the spike factor. A published month's calls passed this suite when it was published
+-- and never change (R-INV-2): a re-close does not judge them again, against numbers that may have
+-- changed since, nor read them all again.
 with numbers as (
     select distinct phone_number from staging.stg_landing__subscription_items where phone_number is not null
 ),
@@ -8,6 +10,7 @@ calls as (
     select account_id, invoice_date, source_number, billable_minutes, call_type, rate_per_minute
     from marts.fct_rated_calls
     where invoice_date between $invoice_month_start and $invoice_month_end
+        and invoice_date not in (select invoice_date from published.invoice_months)
 ),
 this_month as (
     select

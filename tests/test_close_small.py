@@ -286,3 +286,25 @@ def test_a_failing_gx_expectation_blocks_publication_with_its_rows_and_audit(war
         "where event_type = 'check_failed'",
     )
     assert audit == [("revenue_assurance", "outbound calls from numbers that belong to no account", "1")]
+
+
+def test_a_re_close_does_not_judge_published_calls_again(closed_may, warehouse, tmp_path):
+    """May's calls were checked (revenue assurance) when May was published and never change
+    (R-INV-2). ACC-1's number +15125550100, which made them, is ported to a new number
+    afterwards: re-closing May reproduces it instead of failing on calls from a number that is no
+    longer the account's."""
+    items = tmp_path / "ported" / "subscription_items"
+    items.mkdir(parents=True)
+    (items / "ported.csv").write_text(
+        "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
+        "IT-2,ACC-1,DID_LOCAL,1,+15125550111,,false,2025-01-01,,2026-06-03T00:00:00Z\n"
+    )
+    assert CliRunner().invoke(main, ["land", str(tmp_path / "ported")]).exit_code == 0
+    before = query(warehouse, "select * from published.invoices order by invoice_id")
+
+    result = close("2026-05")
+
+    assert result.exit_code == 0, result.stderr
+    assert "reproduced unchanged" in result.output
+    assert query(warehouse, "select count(*) from audit.billing_events where event_type = 'check_failed'") == [(0,)]
+    assert query(warehouse, "select * from published.invoices order by invoice_id") == before
