@@ -25,6 +25,7 @@ TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{
 # The form nearly every row has (YYYY-MM-DDTHH:MM:SSZ): a GLOB settles it at a fraction of the
 # regular expression's cost; any other form still goes through TIMESTAMP.
 TIMESTAMP_COMMON_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
+NOT_A_WHOLE_NUMBER_GLOB = "*[!0-9+ -]*"
 UTC_OFFSET = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?[+-][0-9]{2}(:?[0-9]{2})?$"
 MAX_CALL_SECONDS = 24 * 3600
 # Accounts land first: every other entity names a landed account.
@@ -262,6 +263,12 @@ def _problem_exprs(col: Column) -> list[str]:
         pattern = MONEY if col.type == "money" else RATE
         problems.append(
             f"case when {present} and not regexp_full_match(trim({v}), {_quote(pattern)}) "
+            f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
+        )
+    elif col.type == "integer":
+        # DuckDB's cast rounds 12.5 to 13 and reads 1e3 and 0x10: only digits, a sign and blanks pass.
+        problems.append(
+            f"case when {present} and ({v} glob {_quote(NOT_A_WHOLE_NUMBER_GLOB)} or {_typed_expr(col, cast)} is null) "
             f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
         )
     elif col.type != "varchar":

@@ -1,6 +1,7 @@
 """`callbill land`: a file lands once, bad rows are quarantined with reasons, counts reconcile."""
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -93,3 +94,37 @@ def test_cli_reports_counts_and_exits_1_when_a_file_cannot_land(warehouse):
     assert "1 file(s) could not be landed: payments_no_status.csv: missing column(s) status in header" in (
         result.stderr
     )
+
+
+def test_dates_and_whole_numbers_are_checked_and_blank_padded_values_are_typed(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    header = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0]
+    (folder / "accounts" / "z_bad.csv").write_text(
+        f"{header}\n"
+        "ACC-8,Echo,US,NY,10001,standard,,2026-02-30,2026-03-01,two,12,,0,false,e@x.example,,,2026-01-01T00:00:00Z\n"
+    )
+    (folder / "cdrs" / "z_durations.csv").write_text(
+        "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec\n"
+        "W1,ACC-1,outbound,+15125550100,+15125550199,2026-04-03T14:05:09Z,,12.5\n"
+        "W2,ACC-1,outbound,+15125550100,+15125550199, 2026-04-03T14:05:09Z ,, 60 \n"
+        "W3,ACC-1,outbound,+15125550100,+15125550199,2026-04-03T14:05:09Z,,1e3\n"
+    )
+    land_folder(folder)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        reasons = con.execute(
+            "select entity, line_number, reason from raw.quarantine "
+            "where ends_with(file_path, 'z_bad.csv') or ends_with(file_path, 'z_durations.csv') "
+            "order by entity, line_number"
+        ).fetchall()
+        typed = con.execute("select start_time_utc, duration_sec from raw.cdrs where call_id = 'W2'").fetchall()
+    assert reasons == [
+        (
+            "accounts",
+            2,
+            "service_start_date: 2026-02-30 is not a date YYYY-MM-DD; free_months: two is not a whole number",
+        ),
+        ("cdrs", 2, "duration_sec: 12.5 is not a whole number"),
+        ("cdrs", 4, "duration_sec: 1e3 is not a whole number"),
+    ]
+    assert typed == [(datetime(2026, 4, 3, 14, 5, 9), 60)]
