@@ -139,6 +139,8 @@ SQL_TYPES = {
     "money": "decimal(18, 2)",
     "rate": "decimal(18, 6)",
 }
+# Typed by a cast (booleans by their words, varchar as they are).
+CAST_TYPES = ("money", "rate", "integer", "date", "timestamp")
 
 LINEAGE_COLUMNS = "_file varchar not null, _line bigint, _landed_at timestamp not null"
 
@@ -190,9 +192,6 @@ def sha256_of(path: Path) -> str:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-CAST_TYPES = ("money", "rate", "integer", "date", "timestamp")
 
 
 def _typed_expr(col: Column, cast: str | None = None) -> str:
