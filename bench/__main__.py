@@ -35,6 +35,8 @@ USAGE_MONTH, CLOSE_MONTH = "2026-03", "2026-04"
 NEXT_CLOSE_MONTH, NEXT_MONTH_DAYS = "2026-05", 31  # the month's calls 31 days later: April's usage
 # Classification and rating are views: fct_rated_calls runs them and writes each call once.
 RATING_MODELS = ("fct_rated_calls", "int_invoice_lines_usage")
+# The models that read every call of the month: the rating ones and the list of unbilled calls.
+PER_CALL_MODELS = (*RATING_MODELS, "fct_unbilled_calls")
 # Above this many calls the landing is replicated from the 10 M one unless told otherwise.
 GENERATED_UP_TO = 10_000_000
 
@@ -302,7 +304,7 @@ def main() -> None:
                 {"file": str(next_landing / "cdrs" / "cdrs_next_month.csv"), "month": f"{NEXT_CLOSE_MONTH}-01"},
             ).fetchone()
         next_month_rows = {"cdrs_in_file": file_calls, "cdrs_landed": landed, "rated_calls": rated, "invoices": billed}
-        next_month_models = {m: next_month_nodes.get(m, 0.0) for m in RATING_MODELS}
+        next_month_models = {m: next_month_nodes.get(m, 0.0) for m in PER_CALL_MODELS}
 
     rating = sum(nodes.get(m, 0.0) for m in RATING_MODELS)
     base = measured["floor"].seconds
@@ -326,8 +328,8 @@ def main() -> None:
         print(f"\n{title}, by step")
         for step, seconds in sorted(by_step.items(), key=lambda kv: -kv[1]):
             print(f"  {step:<52} {seconds:>7.1f} s")
-    print("rating models (dbt run_results.json)")
-    for model in RATING_MODELS:
+    print("per-call models (dbt run_results.json)")
+    for model in PER_CALL_MODELS:
         next_month = f"  (next month {next_month_models[model]:.1f} s)" if next_month_models else ""
         print(f"  {model:<52} {nodes.get(model, 0.0):>7.1f} s{next_month}")
     print()
@@ -355,6 +357,7 @@ def main() -> None:
         "close_steps": {k: round(v, 2) for k, v in steps.items()},
         "reclose_steps": {k: round(v, 2) for k, v in reclose_steps.items()},
         "rating_models": {m: round(nodes.get(m, 0.0), 2) for m in RATING_MODELS},
+        "per_call_models": {m: round(nodes.get(m, 0.0), 2) for m in PER_CALL_MODELS},
         "ratios": {k: round(v, 3) for k, v in ratios.items()},
         "rows": {"cdrs_landed": landed_calls, "rated_calls": rated_calls, "invoices": invoices},
     }

@@ -4,24 +4,9 @@
     published months to find corrections (int_invoice_lines_corrections), with one definition.
 -#}
 
-{% macro account_invoices_sql(invoice_months) -%}
--- One row per account and invoice month it is billed in (R-CAL-1), with its billing calendar:
--- billing start (R-START-1), the cancellation's effective end (R-CANCEL-1) and the invoice id.
-with
-
-accounts as (
-    select * from {{ ref('stg_landing__accounts') }}
-),
-
-plans as (
-    select * from {{ ref('plans') }}
-),
-
-invoice_months as (
-    select * from {{ invoice_months }}
-),
-
-calendar as (
+{#- Each account with its billing start (R-START-1) and the effective end of its service after a
+    cancellation (R-CANCEL-1). -#}
+{% macro account_calendar() -%}
     select
         accounts.*,
         coalesce(
@@ -35,7 +20,24 @@ calendar as (
                 then last_day(accounts.cancel_requested_date)
             else last_day(cast(accounts.cancel_requested_date + interval 1 month as date))
         end as service_end_date
-    from accounts
+    from {{ ref('stg_landing__accounts') }} as accounts
+{%- endmacro %}
+
+{% macro account_invoices_sql(invoice_months) -%}
+-- One row per account and invoice month it is billed in (R-CAL-1), with its billing calendar:
+-- billing start (R-START-1), the cancellation's effective end (R-CANCEL-1) and the invoice id.
+with
+
+plans as (
+    select * from {{ ref('plans') }}
+),
+
+invoice_months as (
+    select * from {{ invoice_months }}
+),
+
+calendar as (
+    {{ account_calendar() | indent(4) }}
 ),
 
 final as (

@@ -149,6 +149,11 @@ def close(invoice_month: str, no_publish: bool) -> None:
     click.echo(f"accounts billed    {s['accounts']:,}")
     click.echo(f"invoices           {s['invoices']:,}")
     click.echo(f"rated calls        {s['rated_calls']:,}")
+    unbilled = s["unbilled_calls"]
+    click.echo(
+        f"unbilled calls     {sum(unbilled.values()):,}"
+        + (f" ({', '.join(f'{reason} {count:,}' for reason, count in unbilled.items())})" if unbilled else "")
+    )
     click.echo(f"amount billed      USD {s['amount_billed']:,.2f}")
     click.echo(f"USF billed         USD {s['usf_billed']:,.2f}")
     click.echo(f"published          {s['published_invoices']:,} invoices, USD {s['published_total']:,.2f}")

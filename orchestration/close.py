@@ -233,12 +233,22 @@ def month_summary(first: str, last: str, warehouse: Path | None = None) -> dict[
             "select count(*), coalesce(sum(total), 0) from published.invoices where invoice_date between ? and ?",
             [start, end],
         ).fetchone()
+        unbilled = {}
+        if table_exists(con, "marts", "fct_unbilled_calls"):
+            unbilled = dict(
+                con.execute(
+                    "select reason, count(*) from marts.fct_unbilled_calls where invoice_date between ? and ? "
+                    "group by reason order by reason",
+                    [start, end],
+                ).fetchall()
+            )
     return {
         "accounts": row[0],
         "invoices": row[1],
         "amount_billed": row[2],
         "usf_billed": row[3],
         "rated_calls": row[4],
+        "unbilled_calls": unbilled,
         "published_invoices": published[0],
         "published_total": published[1],
     }

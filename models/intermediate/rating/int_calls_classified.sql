@@ -8,44 +8,8 @@
 {%- set max_prefix_length = 15 %}
 with
 
-calls as (
-    select * from {{ ref('stg_landing__cdrs') }}
-),
-
--- Every call the build sees landed by this time (publication records it, R-LATE-1): a landing
--- that runs during the close waits for the next one.
-landed_through as (
-    select * from {{ ref('int_calls_landed_through') }}
-),
-
-published_months as (
-    select * from {{ source('published', 'invoice_months') }}
-),
-
-candidates as (
-    select
-        calls.*,
-        -- R-CAL-3: a call is billed on the invoice of the month after it started.
-        cast(date_trunc('month', calls.start_time_utc) + interval 1 month as date) as natural_invoice_date
-    from calls
-    cross join landed_through
-    where calls.landed_at <= landed_through.calls_landed_through
-),
-
 billed_calls as (
-    select
-        candidates.*,
-        published_months.calls_landed_through is not null
-            and candidates.landed_at > published_months.calls_landed_through as is_late
-    from candidates
-    left join published_months
-        on candidates.natural_invoice_date = published_months.invoice_date
-    -- a published month's calls were rated when it was published and never change (R-INV-2)
-    where (
-            candidates.natural_invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
-            and published_months.invoice_date is null
-        )
-        or candidates.landed_at > published_months.calls_landed_through
+    {{ calls_to_bill() | indent(4) }}
 ),
 
 accounts as (

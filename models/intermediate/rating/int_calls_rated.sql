@@ -2,7 +2,8 @@
 -- Rated calls of the invoices being built: each call on the invoice of the month after it
 -- started (R-CAL-3), or, if it landed after that invoice was published, on the account's next
 -- unpublished invoice (R-LATE-1; a late call already published stays where it was published,
--- R-INV-2); nothing before billing start (R-START-2/3); the bundle drawn in call-start order with
+-- R-INV-2); nothing before billing start (R-START-2/3) or without an invoice of the account that
+-- month (fct_unbilled_calls lists those); the bundle drawn in call-start order with
 -- the crossing call split (R-RATE-5); out-of-plan calls at their deck rate (R-RATE-4); and the
 -- invoice line each call lands on.
 with
@@ -15,31 +16,12 @@ account_invoices as (
     select * from {{ ref('int_account_invoices') }}
 ),
 
-published_late_calls as (
-    select call_id, invoice_date from {{ source('published', 'rated_calls') }} where is_late
-),
-
 rate_deck as (
     select * from {{ ref('rate_deck') }}
 ),
 
-account_publication as (
-    select * from {{ ref('int_account_publication') }}
-),
-
 routed as (
-    select
-        classified.*,
-        case
-            when not classified.is_late then classified.natural_invoice_date
-            when published_late_calls.call_id is not null then published_late_calls.invoice_date
-            else account_publication.next_unpublished_invoice_date
-        end as billed_invoice_date
-    from classified
-    left join published_late_calls
-        on classified.is_late and classified.call_id = published_late_calls.call_id
-    left join account_publication
-        on classified.account_id = account_publication.account_id
+    {{ route_calls('classified') | indent(4) }}
 ),
 
 calls as (
