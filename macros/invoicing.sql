@@ -4,23 +4,77 @@
     published months to find corrections (int_invoice_lines_corrections), with one definition.
 -#}
 
-{#- Each account with its billing start (R-START-1) and the effective end of its service after a
-    cancellation (R-CANCEL-1). -#}
+{#- Each account with its billing start (R-START-1), the effective end of its service after a
+    cancellation (R-CANCEL-1), and the dates of its first and last invoices (as account_invoices_sql
+    bills them: the first 1st on or after billing start; the one after service end). -#}
 {% macro account_calendar() -%}
     select
-        accounts.*,
-        coalesce(
-            accounts.quoted_billing_start_date,
-            {{ add_months('accounts.service_start_date', 'accounts.free_months') }}
-        ) as billing_start_date,
+        *,
         case
-            when accounts.cancel_requested_date is null then null
-            when day(last_day(accounts.cancel_requested_date)) - day(accounts.cancel_requested_date)
-                >= {{ var('cancel_notice_days', 10) }}
-                then last_day(accounts.cancel_requested_date)
-            else last_day(cast(accounts.cancel_requested_date + interval 1 month as date))
-        end as service_end_date
-    from {{ ref('stg_landing__accounts') }} as accounts
+            when day(billing_start_date) = 1 then billing_start_date
+            else cast(date_trunc('month', billing_start_date) + interval 1 month as date)
+        end as first_invoice_date,
+        cast(date_trunc('month', service_end_date) + interval 1 month as date) as last_invoice_date
+    from (
+        select
+            accounts.*,
+            coalesce(
+                accounts.quoted_billing_start_date,
+                {{ add_months('accounts.service_start_date', 'accounts.free_months') }}
+            ) as billing_start_date,
+            case
+                when accounts.cancel_requested_date is null then null
+                when day(last_day(accounts.cancel_requested_date)) - day(accounts.cancel_requested_date)
+                    >= {{ var('cancel_notice_days', 10) }}
+                    then last_day(accounts.cancel_requested_date)
+                else last_day(cast(accounts.cancel_requested_date + interval 1 month as date))
+            end as service_end_date
+        from {{ ref('stg_landing__accounts') }} as accounts
+    ) as accounts
+{%- endmacro %}
+
+{#- Each approved adjustment with the invoice month it is billed in (R-CAL-6, R-INV-2): the month
+    after approval, or the account's first invoice if billing starts later; if the account's
+    invoice of that month is published without it, the account's next unpublished invoice. -#}
+{% macro route_adjustments() -%}
+    select
+        first_choice.*,
+        case
+            when first_choice.first_choice_invoice_id is null then first_choice.first_choice_date
+            when published_lines.invoice_line_id is not null then first_choice.first_choice_date
+            else account_publication.next_unpublished_invoice_date
+        end as billed_invoice_date
+    from (
+        select
+            candidates.*,
+            published_invoices.invoice_id as first_choice_invoice_id
+        from (
+            select
+                adjustments.*,
+                accounts.first_invoice_date,
+                accounts.last_invoice_date,
+                greatest(
+                    cast(date_trunc('month', adjustments.approved_at) + interval 1 month as date),
+                    coalesce(
+                        accounts.first_invoice_date,
+                        cast(date_trunc('month', adjustments.approved_at) + interval 1 month as date)
+                    )
+                ) as first_choice_date
+            from {{ ref('stg_landing__adjustments') }} as adjustments
+            left join ({{ account_calendar() | indent(12) }}) as accounts
+                on adjustments.account_id = accounts.account_id
+        ) as candidates
+        left join {{ source('published', 'invoices') }} as published_invoices
+            on candidates.account_id = published_invoices.account_id
+            and candidates.first_choice_date = published_invoices.invoice_date
+    ) as first_choice
+    left join (
+        select invoice_line_id from {{ source('published', 'invoice_lines') }} where line_type = 'adjustment'
+    ) as published_lines
+        on published_lines.invoice_line_id
+        = {{ invoice_line_id('first_choice.first_choice_invoice_id', "'adjustment'", 'first_choice.adjustment_id') }}
+    left join {{ ref('int_account_publication') }} as account_publication
+        on first_choice.account_id = account_publication.account_id
 {%- endmacro %}
 
 {% macro account_invoices_sql(invoice_months) -%}

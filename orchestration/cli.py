@@ -154,6 +154,11 @@ def close(invoice_month: str, no_publish: bool) -> None:
         f"unbilled calls     {sum(unbilled.values()):,}"
         + (f" ({', '.join(f'{reason} {count:,}' for reason, count in unbilled.items())})" if unbilled else "")
     )
+    if s["unapplied_adjustments"]:
+        click.echo(
+            f"unapplied adjust.  {s['unapplied_adjustments']:,} (USD {s['unapplied_adjustments_amount']:,.2f}, "
+            "after the account's last invoice)"
+        )
     click.echo(f"amount billed      USD {s['amount_billed']:,.2f}")
     click.echo(f"USF billed         USD {s['usf_billed']:,.2f}")
     click.echo(f"published          {s['published_invoices']:,} invoices, USD {s['published_total']:,.2f}")

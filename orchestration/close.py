@@ -233,7 +233,13 @@ def month_summary(first: str, last: str, warehouse: Path | None = None) -> dict[
             "select count(*), coalesce(sum(total), 0) from published.invoices where invoice_date between ? and ?",
             [start, end],
         ).fetchone()
-        unbilled = {}
+        unbilled, unapplied = {}, (0, 0)
+        if table_exists(con, "marts", "fct_unapplied_adjustments"):
+            unapplied = con.execute(
+                "select count(*), coalesce(sum(amount), 0) from marts.fct_unapplied_adjustments "
+                "where invoice_date between ? and ?",
+                [start, end],
+            ).fetchone()
         if table_exists(con, "marts", "fct_unbilled_calls"):
             unbilled = dict(
                 con.execute(
@@ -249,6 +255,8 @@ def month_summary(first: str, last: str, warehouse: Path | None = None) -> dict[
         "usf_billed": row[3],
         "rated_calls": row[4],
         "unbilled_calls": unbilled,
+        "unapplied_adjustments": unapplied[0],
+        "unapplied_adjustments_amount": unapplied[1],
         "published_invoices": published[0],
         "published_total": published[1],
     }

@@ -2,7 +2,7 @@
 than 15 days after the disputed invoice's date is quarantined with that reason, never applied."""
 
 import duckdb
-from cli_helpers import land_small_with, run
+from cli_helpers import land_small_with, query, run
 from click.testing import CliRunner
 
 from orchestration.cli import main
@@ -96,3 +96,36 @@ def test_a_changed_input_for_a_published_month_becomes_a_correction_on_the_next_
         ("INV-202605-ACC-1", "24.95", "Correction to INV-202604-ACC-1: Desk phone × 4, April 2026"),
     ]
     assert (str(may_desks[0]), str(may_desks[1])) == ("4.0000", "99.80")
+
+
+def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_unapplied(warehouse, tmp_path):
+    from test_unbilled_calls import CANCELLED
+
+    credits = (
+        "adjustment_id,account_id,amount,reason,approved_at,disputed_invoice_id\n"
+        # ACC-2 signed on 10 February with 2 free months: its first invoice is May's, not April's.
+        "ADJ-10,ACC-2,-12.00,Installation goodwill,2026-03-15T09:00:00Z,\n"
+        # ACC-5's service ended 31 March: April's invoice is its last, and this credit routes to May.
+        "ADJ-11,ACC-5,-20.00,Porting delay,2026-04-20T09:00:00Z,\n"
+    )
+    land_small_with(tmp_path, {"accounts/cancelled.csv": CANCELLED, "adjustments/credits.csv": credits})
+    april = run("close", "2026-04").output
+    assert "unapplied adjust." not in april
+    may = run("close", "2026-05").output
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        lines = con.execute(
+            "select invoice_id, amount, description from published.invoice_lines where line_type = 'adjustment'"
+        ).fetchall()
+        unapplied = con.execute(
+            "select adjustment_id, account_id, invoice_date::varchar, amount, last_invoice_date::varchar "
+            "from marts.fct_unapplied_adjustments"
+        ).fetchall()
+    assert [(i, str(a), d) for i, a, d in lines] == [("INV-202605-ACC-2", "-12.00", "Installation goodwill (ADJ-10)")]
+    assert [(a, c, d, str(m), last) for a, c, d, m, last in unapplied] == [
+        ("ADJ-11", "ACC-5", "2026-05-01", "-20.00", "2026-04-01")
+    ]
+    assert "unapplied adjust.  1 (USD -20.00, after the account's last invoice)" in may
+    assert "unapplied_adjustments_to_review" in may.split("checks warned")[1].splitlines()[0]
+    run("close", "2026-06")  # listed once, by the close of the month it routes to
+    assert query(warehouse, "select adjustment_id from marts.fct_unapplied_adjustments") == [("ADJ-11",)]
