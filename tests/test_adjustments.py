@@ -108,9 +108,25 @@ def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_una
         # ACC-5's service ended 31 March: April's invoice is its last, and this credit routes to May.
         "ADJ-11,ACC-5,-20.00,Porting delay,2026-04-20T09:00:00Z,\n"
     )
-    land_small_with(tmp_path, {"accounts/cancelled.csv": CANCELLED, "adjustments/credits.csv": credits})
+    items = "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
+    desks = items + "IT-50,ACC-5,PHONE_DESK,2,,501,false,2025-01-01,,2025-01-01T00:00:00Z"
+    land_small_with(
+        tmp_path,
+        {"accounts/cancelled.csv": CANCELLED, "adjustments/credits.csv": credits, "subscription_items/acc5.csv": desks},
+    )
+    run("close", "2026-03")  # ACC-5's last month of service: its 2 desk phones billed in advance
     april = run("close", "2026-04").output
     assert "unapplied adjust." not in april
+    # ACC-5 had 1 desk phone, not 2: corrected after its last invoice was published (R-INV-2).
+    land_small_with(
+        tmp_path,
+        {
+            "subscription_items/acc5_fix.csv": items
+            + desks.splitlines()[1]
+            .replace("PHONE_DESK,2,", "PHONE_DESK,1,")
+            .replace("2025-01-01T00:00:00Z", "2026-04-25T00:00:00Z")
+        },
+    )
     may = run("close", "2026-05").output
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -118,14 +134,25 @@ def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_una
             "select invoice_id, amount, description from published.invoice_lines where line_type = 'adjustment'"
         ).fetchall()
         unapplied = con.execute(
-            "select adjustment_id, account_id, invoice_date::varchar, amount, last_invoice_date::varchar "
-            "from marts.fct_unapplied_adjustments"
+            "select adjustment_id, kind, account_id, invoice_date::varchar, amount, description, related_invoice_id, "
+            "last_invoice_date::varchar from marts.fct_unapplied_adjustments order by kind"
         ).fetchall()
     assert [(i, str(a), d) for i, a, d in lines] == [("INV-202605-ACC-2", "-12.00", "Installation goodwill (ADJ-10)")]
-    assert [(a, c, d, str(m), last) for a, c, d, m, last in unapplied] == [
-        ("ADJ-11", "ACC-5", "2026-05-01", "-20.00", "2026-04-01")
+    assert [(*row[1:4], str(row[4]), *row[5:]) for row in unapplied] == [
+        ("adjustment", "ACC-5", "2026-05-01", "-20.00", "Porting delay", None, "2026-04-01"),
+        (
+            "correction",
+            "ACC-5",
+            "2026-05-01",
+            "-24.95",
+            "Correction to INV-202603-ACC-5: Desk phone × 1, March 2026",
+            "INV-202603-ACC-5",
+            "2026-04-01",
+        ),
     ]
-    assert "unapplied adjust.  1 (USD -20.00, after the account's last invoice)" in may
+    # A correction is keyed by the line it corrects: March's desk phone line of ACC-5.
+    assert unapplied[0][0] == "ADJ-11" and unapplied[1][0].startswith("correction|INV-202603-ACC-5-")
+    assert "unapplied adjust.  2 (USD -44.95, after the account's last invoice)" in may
     assert "unapplied_adjustments_to_review" in may.split("checks warned")[1].splitlines()[0]
-    run("close", "2026-06")  # listed once, by the close of the month it routes to
-    assert query(warehouse, "select adjustment_id from marts.fct_unapplied_adjustments") == [("ADJ-11",)]
+    run("close", "2026-06")  # listed once, by the close of the month they route to
+    assert len(query(warehouse, "select adjustment_id from marts.fct_unapplied_adjustments")) == 2

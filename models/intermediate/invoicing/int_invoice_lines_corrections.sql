@@ -1,92 +1,13 @@
--- R-INV-2: a published invoice never changes; when its recurring inputs change afterwards (an
--- item's quantity, dates or product, an account's billing start), the difference between what
--- the corrected inputs bill and what was published goes on the account's next unpublished
--- invoice as an `adjustment` line, net of corrections already published.
+-- R-INV-2: the open corrections of published invoices (int_open_corrections) as `adjustment`
+-- lines on the account's next unpublished invoice.
 with
 
-published_months as (
-    select
-        invoice_date,
-        cast(invoice_date - interval 1 month as date) as usage_month_start,
-        cast(invoice_date - interval 1 day as date) as usage_month_end,
-        last_day(invoice_date) as service_month_end,
-        cast(null as string) as usf_quarter,
-        cast(null as decimal(18, 6)) as usf_factor
-    from {{ source('published', 'invoice_months') }}
-),
-
-published_invoices as (
-    select * from {{ source('published', 'invoices') }}
-),
-
-published_lines as (
-    select * from {{ source('published', 'invoice_lines') }}
+open_corrections as (
+    select * from {{ ref('int_open_corrections') }}
 ),
 
 account_invoices as (
     select * from {{ ref('int_account_invoices') }}
-),
-
-republished_account_invoices as (
-    select calendar.*
-    from ({{ account_invoices_sql('published_months') }}) as calendar
-    inner join published_invoices
-        on calendar.invoice_id = published_invoices.invoice_id
-),
-
-rebuilt_lines as (
-    {{ recurring_lines_sql('republished_account_invoices') }}
-),
-
-rebuilt as (
-    select
-        {{ invoice_line_id('invoice_id', 'line_type', 'line_group') }} as invoice_line_id,
-        *
-    from rebuilt_lines
-),
-
-published_recurring as (
-    select invoice_line_id, invoice_id, account_id, invoice_date, line_type, description, amount
-    from published_lines
-    where line_type in (
-        'service_fee', 'phone_numbers', 'contact_center', 'rental_equipment', 'prorated_charges',
-        'low_usage_discount'
-    )
-),
-
-already_corrected as (
-    select line_key, sum(amount) as amount
-    from published_lines
-    where line_type = 'adjustment' and line_key like 'correction|%'
-    group by line_key
-),
-
-differences as (
-    select
-        coalesce(rebuilt.invoice_id, published_recurring.invoice_id) as corrected_invoice_id,
-        coalesce(rebuilt.account_id, published_recurring.account_id) as account_id,
-        coalesce(rebuilt.line_type, published_recurring.line_type) as corrected_line_type,
-        coalesce(rebuilt.description, published_recurring.description) as corrected_description,
-        -- The corrected line's id: one correction key per published (or newly due) line.
-        'correction|' || coalesce(rebuilt.invoice_line_id, published_recurring.invoice_line_id) as line_key,
-        coalesce(rebuilt.amount, 0) - coalesce(published_recurring.amount, 0) as difference
-    from rebuilt
-    full outer join published_recurring
-        on rebuilt.invoice_line_id = published_recurring.invoice_line_id
-),
-
-open_corrections as (
-    select
-        differences.*,
-        differences.difference - coalesce(already_corrected.amount, 0) as amount
-    from differences
-    left join already_corrected
-        on differences.line_key = already_corrected.line_key
-    where differences.difference - coalesce(already_corrected.amount, 0) <> 0
-),
-
-account_publication as (
-    select * from {{ ref('int_account_publication') }}
 ),
 
 final as (
@@ -106,11 +27,9 @@ final as (
         open_corrections.line_key as line_group,
         cast(null as {{ text_array_type() }}) as item_ids
     from open_corrections
-    inner join account_publication
-        on open_corrections.account_id = account_publication.account_id
     inner join account_invoices
         on open_corrections.account_id = account_invoices.account_id
-        and account_publication.next_unpublished_invoice_date = account_invoices.invoice_date
+        and open_corrections.billed_invoice_date = account_invoices.invoice_date
 )
 
 select * from final

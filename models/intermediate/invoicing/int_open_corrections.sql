@@ -1,0 +1,105 @@
+-- R-INV-2: a published invoice never changes; when its recurring inputs change afterwards (an
+-- item's quantity, dates or product, an account's billing start), the difference between what
+-- the corrected inputs bill and what was published is a correction, net of corrections already
+-- published, routed to the account's next unpublished invoice: int_invoice_lines_corrections bills
+-- it there, fct_unapplied_adjustments lists it if that is after the account's last invoice.
+with
+
+published_months as (
+    select
+        invoice_date,
+        cast(invoice_date - interval 1 month as date) as usage_month_start,
+        cast(invoice_date - interval 1 day as date) as usage_month_end,
+        last_day(invoice_date) as service_month_end,
+        cast(null as string) as usf_quarter,
+        cast(null as decimal(18, 6)) as usf_factor
+    from {{ source('published', 'invoice_months') }}
+),
+
+published_invoices as (
+    select * from {{ source('published', 'invoices') }}
+),
+
+published_lines as (
+    select * from {{ source('published', 'invoice_lines') }}
+),
+
+republished_account_invoices as (
+    select calendar.*
+    from ({{ account_invoices_sql('published_months') }}) as calendar
+    inner join published_invoices
+        on calendar.invoice_id = published_invoices.invoice_id
+),
+
+rebuilt_lines as (
+    {{ recurring_lines_sql('republished_account_invoices') }}
+),
+
+rebuilt as (
+    select
+        {{ invoice_line_id('invoice_id', 'line_type', 'line_group') }} as invoice_line_id,
+        *
+    from rebuilt_lines
+),
+
+published_recurring as (
+    select invoice_line_id, invoice_id, account_id, invoice_date, line_type, description, amount
+    from published_lines
+    where line_type in (
+        'service_fee', 'phone_numbers', 'contact_center', 'rental_equipment', 'prorated_charges',
+        'low_usage_discount'
+    )
+),
+
+already_corrected as (
+    select line_key, sum(amount) as amount
+    from published_lines
+    where line_type = 'adjustment' and line_key like 'correction|%'
+    group by line_key
+),
+
+differences as (
+    select
+        coalesce(rebuilt.invoice_id, published_recurring.invoice_id) as corrected_invoice_id,
+        coalesce(rebuilt.account_id, published_recurring.account_id) as account_id,
+        coalesce(rebuilt.line_type, published_recurring.line_type) as corrected_line_type,
+        coalesce(rebuilt.description, published_recurring.description) as corrected_description,
+        -- The corrected line's id: one correction key per published (or newly due) line.
+        'correction|' || coalesce(rebuilt.invoice_line_id, published_recurring.invoice_line_id) as line_key,
+        coalesce(rebuilt.amount, 0) - coalesce(published_recurring.amount, 0) as difference
+    from rebuilt
+    full outer join published_recurring
+        on rebuilt.invoice_line_id = published_recurring.invoice_line_id
+),
+
+open_corrections as (
+    select
+        differences.*,
+        differences.difference - coalesce(already_corrected.amount, 0) as amount
+    from differences
+    left join already_corrected
+        on differences.line_key = already_corrected.line_key
+    where differences.difference - coalesce(already_corrected.amount, 0) <> 0
+),
+
+account_publication as (
+    select * from {{ ref('int_account_publication') }}
+),
+
+accounts as (
+    {{ account_calendar() | indent(4) }}
+),
+
+final as (
+    select
+        open_corrections.*,
+        account_publication.next_unpublished_invoice_date as billed_invoice_date,
+        accounts.last_invoice_date
+    from open_corrections
+    inner join account_publication
+        on open_corrections.account_id = account_publication.account_id
+    left join accounts
+        on open_corrections.account_id = accounts.account_id
+)
+
+select * from final
