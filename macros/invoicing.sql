@@ -12,9 +12,9 @@
         *,
         case
             when day(billing_start_date) = 1 then billing_start_date
-            else cast(date_trunc('month', billing_start_date) + interval 1 month as date)
+            else {{ first_of_next_month('billing_start_date') }}
         end as first_invoice_date,
-        cast(date_trunc('month', service_end_date) + interval 1 month as date) as last_invoice_date
+        {{ first_of_next_month('service_end_date') }} as last_invoice_date
     from (
         select
             accounts.*,
@@ -54,10 +54,10 @@
                 accounts.first_invoice_date,
                 accounts.last_invoice_date,
                 greatest(
-                    cast(date_trunc('month', adjustments.approved_at) + interval 1 month as date),
+                    {{ first_of_next_month('adjustments.approved_at') }},
                     coalesce(
                         accounts.first_invoice_date,
-                        cast(date_trunc('month', adjustments.approved_at) + interval 1 month as date)
+                        {{ first_of_next_month('adjustments.approved_at') }}
                     )
                 ) as first_choice_date
             from {{ ref('stg_landing__adjustments') }} as adjustments

@@ -42,6 +42,18 @@
     add_months({{ date_expression }}, cast({{ months }} as integer))
 {%- endmacro %}
 
+{#- The 1st of the month after a date's or timestamp's month, as DATE (R-CAL-3: a call's invoice).
+    Per call: last_day + 1 costs DuckDB half of date_trunc + interval 1 month. -#}
+{% macro first_of_next_month(expression) -%}
+    {{ return(adapter.dispatch('first_of_next_month', 'callbill')(expression)) }}
+{%- endmacro %}
+{% macro default__first_of_next_month(expression) -%}
+    (last_day(cast({{ expression }} as date)) + 1)
+{%- endmacro %}
+{% macro spark__first_of_next_month(expression) -%}
+    date_add(last_day(cast({{ expression }} as date)), 1)
+{%- endmacro %}
+
 {#- A date plus a whole number of days (may be negative), as DATE. -#}
 {% macro add_days(date_expression, days) -%}
     {{ return(adapter.dispatch('add_days', 'callbill')(date_expression, days)) }}

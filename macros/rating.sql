@@ -21,7 +21,7 @@
         select
             calls.*,
             -- R-CAL-3: a call is billed on the invoice of the month after it started.
-            cast(date_trunc('month', calls.start_time_utc) + interval 1 month as date) as natural_invoice_date
+            {{ first_of_next_month('calls.start_time_utc') }} as natural_invoice_date
         from {{ ref('stg_landing__cdrs') }} as calls
         -- Every call the build sees landed by this time (publication records it, R-LATE-1): a
         -- landing that runs during the close waits for the next one.
