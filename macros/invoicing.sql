@@ -34,14 +34,15 @@
 {%- endmacro %}
 
 {#- Each approved adjustment with the invoice month it is billed in (R-CAL-6, R-INV-2): the month
-    after approval, or the account's first invoice if billing starts later; if the account's
-    invoice of that month is published without it, the account's next unpublished invoice. -#}
+    it was published on, if it was; else the month after approval, or the account's first invoice if
+    billing starts later; if the account's invoice of that month is published without it, the
+    account's next unpublished invoice. -#}
 {% macro route_adjustments() -%}
     select
         first_choice.*,
         case
+            when published_adjustments.invoice_date is not null then published_adjustments.invoice_date
             when first_choice.first_choice_invoice_id is null then first_choice.first_choice_date
-            when published_lines.invoice_line_id is not null then first_choice.first_choice_date
             else account_publication.next_unpublished_invoice_date
         end as billed_invoice_date
     from (
@@ -55,10 +56,7 @@
                 accounts.last_invoice_date,
                 greatest(
                     {{ first_of_next_month('adjustments.approved_at') }},
-                    coalesce(
-                        accounts.first_invoice_date,
-                        {{ first_of_next_month('adjustments.approved_at') }}
-                    )
+                    coalesce(accounts.first_invoice_date, {{ first_of_next_month('adjustments.approved_at') }})
                 ) as first_choice_date
             from {{ ref('stg_landing__adjustments') }} as adjustments
             left join ({{ account_calendar() | indent(12) }}) as accounts
@@ -68,11 +66,17 @@
             on candidates.account_id = published_invoices.account_id
             and candidates.first_choice_date = published_invoices.invoice_date
     ) as first_choice
+    -- An adjustment line is keyed by its adjustment id: once published it stays where it is (R-INV-2).
     left join (
-        select invoice_line_id from {{ source('published', 'invoice_lines') }} where line_type = 'adjustment'
-    ) as published_lines
-        on published_lines.invoice_line_id
-        = {{ invoice_line_id('first_choice.first_choice_invoice_id', "'adjustment'", 'first_choice.adjustment_id') }}
+        select account_id, line_key, min(invoice_date) as invoice_date
+        from {{ source('published', 'invoice_lines') }}
+        where line_type = 'adjustment'
+            and line_key <> 'account_credit'
+            and line_key not like 'correction|%'
+        group by account_id, line_key
+    ) as published_adjustments
+        on first_choice.account_id = published_adjustments.account_id
+        and first_choice.adjustment_id = published_adjustments.line_key
     left join {{ ref('int_account_publication') }} as account_publication
         on first_choice.account_id = account_publication.account_id
 {%- endmacro %}

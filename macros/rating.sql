@@ -40,10 +40,14 @@
 
 {#- The invoice month each call of `calls` (calls_to_bill's columns) is billed in: its natural month,
     or, for a late call, the month it was published on (R-INV-2) or else the account's next
-    unpublished invoice (R-LATE-1). -#}
-{% macro route_calls(calls) -%}
+    unpublished invoice (R-LATE-1). With_published_flag adds is_published_late (the rating's bundle
+    draw sorts every column, so it goes without). -#}
+{% macro route_calls(calls, with_published_flag=false) -%}
     select
         {{ calls }}.*,
+        {%- if with_published_flag %}
+        published_late_calls.call_id is not null as is_published_late,
+        {%- endif %}
         case
             when not {{ calls }}.is_late then {{ calls }}.natural_invoice_date
             when published_late_calls.call_id is not null then published_late_calls.invoice_date

@@ -2,7 +2,7 @@
 than 15 days after the disputed invoice's date is quarantined with that reason, never applied."""
 
 import duckdb
-from cli_helpers import land_small_with, query, run
+from cli_helpers import land_small_with, run
 from click.testing import CliRunner
 
 from orchestration.cli import main
@@ -19,7 +19,7 @@ ADJUSTMENTS = (
 def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(closed_may, warehouse, tmp_path):
     landed = land_small_with(tmp_path, {"adjustments/may_credits.csv": ADJUSTMENTS}).output
     assert "adjustments/may_credits.csv" in landed
-    run("close", "2026-06")
+    run("close", "2026-05..2026-06")  # May again (reproduced) and June: nothing listed twice
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         quarantined = con.execute(
@@ -78,7 +78,7 @@ def test_a_changed_input_for_a_published_month_becomes_a_correction_on_the_next_
     assert refused.exit_code == 1
     assert "already published and 1 rebuilt invoice(s) differ" in refused.stderr
     run("close", "2026-05")
-    run("close", "2026-06")
+    run("close", "2026-05..2026-06")  # May again (reproduced) and June: nothing listed twice
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         corrections = con.execute(
@@ -101,58 +101,72 @@ def test_a_changed_input_for_a_published_month_becomes_a_correction_on_the_next_
 def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_unapplied(warehouse, tmp_path):
     from test_unbilled_calls import CANCELLED
 
+    header = "adjustment_id,account_id,amount,reason,approved_at,disputed_invoice_id\n"
     credits = (
-        "adjustment_id,account_id,amount,reason,approved_at,disputed_invoice_id\n"
+        header
         # ACC-2 signed on 10 February with 2 free months: its first invoice is May's, not April's.
-        "ADJ-10,ACC-2,-12.00,Installation goodwill,2026-03-15T09:00:00Z,\n"
+        + "ADJ-10,ACC-2,-12.00,Installation goodwill,2026-03-15T09:00:00Z,\n"
         # ACC-5's service ended 31 March: April's invoice is its last, and this credit routes to May.
-        "ADJ-11,ACC-5,-20.00,Porting delay,2026-04-20T09:00:00Z,\n"
+        + "ADJ-11,ACC-5,-20.00,Porting delay,2026-04-20T09:00:00Z,\n"
     )
     items = "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
-    desks = items + "IT-50,ACC-5,PHONE_DESK,2,,501,false,2025-01-01,,2025-01-01T00:00:00Z"
+    desk = "IT-50,ACC-5,PHONE_DESK,{quantity},,501,false,2025-01-01,,{updated}"
     land_small_with(
         tmp_path,
-        {"accounts/cancelled.csv": CANCELLED, "adjustments/credits.csv": credits, "subscription_items/acc5.csv": desks},
+        {
+            "accounts/cancelled.csv": CANCELLED,
+            "adjustments/credits.csv": credits,
+            "subscription_items/acc5.csv": items + desk.format(quantity=2, updated="2025-01-01T00:00:00Z"),
+        },
     )
     run("close", "2026-03")  # ACC-5's last month of service: its 2 desk phones billed in advance
     april = run("close", "2026-04").output
     assert "unapplied adjust." not in april
-    # ACC-5 had 1 desk phone, not 2: corrected after its last invoice was published (R-INV-2).
     land_small_with(
         tmp_path,
         {
-            "subscription_items/acc5_fix.csv": items
-            + desks.splitlines()[1]
-            .replace("PHONE_DESK,2,", "PHONE_DESK,1,")
-            .replace("2025-01-01T00:00:00Z", "2026-04-25T00:00:00Z")
+            # ACC-5 had 1 desk phone, not 2: corrected after its last invoice was published (R-INV-2).
+            "subscription_items/acc5_fix.csv": items + desk.format(quantity=1, updated="2026-04-25T00:00:00Z"),
+            # Approved in March, landed after April (its invoice) was published: on May's, once.
+            "adjustments/late.csv": header + "ADJ-12,ACC-1,-7.00,Late credit,2026-03-20T09:00:00Z,",
         },
     )
     may = run("close", "2026-05").output
+    # ADJ-13 lands after May, the month it routes to, was published: June's close lists it.
+    land_small_with(tmp_path, {"adjustments/after_may.csv": header + "ADJ-13,ACC-5,-3.00,Refund,2026-04-25T09:00:00Z,"})
+    run("close", "2026-05..2026-06")  # May again (reproduced) and June: nothing listed twice
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         lines = con.execute(
-            "select invoice_id, amount, description from published.invoice_lines where line_type = 'adjustment'"
+            "select invoice_id, amount, description from published.invoice_lines where line_type = 'adjustment' "
+            "order by invoice_id"
         ).fetchall()
         unapplied = con.execute(
             "select adjustment_id, kind, account_id, invoice_date::varchar, amount, description, related_invoice_id, "
-            "last_invoice_date::varchar from marts.fct_unapplied_adjustments order by kind"
+            "routed_invoice_date::varchar, last_invoice_date::varchar from marts.fct_unapplied_adjustments "
+            "order by invoice_date, kind"
         ).fetchall()
-    assert [(i, str(a), d) for i, a, d in lines] == [("INV-202605-ACC-2", "-12.00", "Installation goodwill (ADJ-10)")]
+    assert [(i, str(a), d) for i, a, d in lines] == [
+        ("INV-202605-ACC-1", "-7.00", "Late credit (ADJ-12)"),  # and not again on June's
+        ("INV-202605-ACC-2", "-12.00", "Installation goodwill (ADJ-10)"),
+    ]
+    may_1, june_1, last = "2026-05-01", "2026-06-01", "2026-04-01"
     assert [(*row[1:4], str(row[4]), *row[5:]) for row in unapplied] == [
-        ("adjustment", "ACC-5", "2026-05-01", "-20.00", "Porting delay", None, "2026-04-01"),
+        ("adjustment", "ACC-5", may_1, "-20.00", "Porting delay", None, may_1, last),
         (
             "correction",
             "ACC-5",
-            "2026-05-01",
+            may_1,
             "-24.95",
             "Correction to INV-202603-ACC-5: Desk phone × 1, March 2026",
             "INV-202603-ACC-5",
-            "2026-04-01",
+            may_1,
+            last,
         ),
+        ("adjustment", "ACC-5", june_1, "-3.00", "Refund", None, may_1, last),
     ]
     # A correction is keyed by the line it corrects: March's desk phone line of ACC-5.
-    assert unapplied[0][0] == "ADJ-11" and unapplied[1][0].startswith("correction|INV-202603-ACC-5-")
+    assert [row[0] for row in unapplied[::2]] == ["ADJ-11", "ADJ-13"]
+    assert unapplied[1][0].startswith("correction|INV-202603-ACC-5-")
     assert "unapplied adjust.  2 (USD -44.95, after the account's last invoice)" in may
     assert "unapplied_adjustments_to_review" in may.split("checks warned")[1].splitlines()[0]
-    run("close", "2026-06")  # listed once, by the close of the month they route to
-    assert len(query(warehouse, "select adjustment_id from marts.fct_unapplied_adjustments")) == 2

@@ -19,6 +19,7 @@ U2,ACC-4,internal,401,402,2026-03-20T10:00:00Z,,30
 U3,ACC-5,internal,501,502,2026-03-10T10:00:00Z,,45
 """
 LATE_CALL_AFTER_LAST_INVOICE = f"{CDR_HEADER}\nU4,ACC-5,internal,501,502,2026-03-28T10:00:00Z,,120"
+LATER_CALL_AFTER_LAST_INVOICE = f"{CDR_HEADER}\nU5,ACC-5,internal,501,502,2026-03-29T10:00:00Z,,60"
 
 
 def unbilled(warehouse) -> list[tuple]:
@@ -57,8 +58,14 @@ def test_calls_no_invoice_bills_are_listed_once_with_their_reason_and_warned(war
     assert unbilled(warehouse)[-1] == ("U4", "ACC-5", may, "late_after_last_invoice", True)
     assert "unbilled calls     2 (before_billing_start 1, late_after_last_invoice 1)" in closed_may
     assert "checks warned      1 (unbilled_calls_to_review)" in closed_may
-    run("close", "2026-06")  # a later close does not list U4 again
-    assert [row[0] for row in unbilled(warehouse)] == ["C6", "U1", "U2", "U4"]
+    # U5 lands after May's publication too: it routes to May (ACC-5's next invoice after April, and
+    # already published without it), so June's close, the first after it landed, lists it.
+    land_small_with(tmp_path, {"cdrs/later.csv": LATER_CALL_AFTER_LAST_INVOICE})
+    june = datetime.date(2026, 6, 1)
+    closed_june = run("close", "2026-06").output
+    assert unbilled(warehouse)[-1] == ("U5", "ACC-5", june, "late_after_last_invoice", True)
+    assert "unbilled calls     1 (late_after_last_invoice 1)" in closed_june
+    assert [row[0] for row in unbilled(warehouse)] == ["C6", "U1", "U2", "U4", "U5"]  # U4 not again
 
     # Nothing silently dropped: every landed call is rated or unbilled, once.
     landed, accounted = query(
@@ -66,4 +73,4 @@ def test_calls_no_invoice_bills_are_listed_once_with_their_reason_and_warned(war
         "select (select count(*) from raw.cdrs), "
         "(select count(*) from published.rated_calls) + (select count(*) from marts.fct_unbilled_calls)",
     )[0]
-    assert landed == accounted == 12
+    assert landed == accounted == 13

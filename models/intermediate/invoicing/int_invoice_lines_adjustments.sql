@@ -1,8 +1,9 @@
--- Approved credits and corrections as `adjustment` lines (R-CAL-6, R-INV-2): on the invoice of the
--- month after approval (or the account's first, if billing starts later); if that invoice is
--- already published without it, on the account's next unpublished invoice. One routed after the
--- account's last invoice is listed in fct_unapplied_adjustments. Disputes outside the 15-day
--- window never land (quarantined by the loader).
+-- Approved credits and corrections as `adjustment` lines (R-CAL-6, R-INV-2), routed by
+-- route_adjustments(): where a published invoice already carries it; else the invoice of the month
+-- after approval (or the account's first, if billing starts later), or, if that one is published
+-- without it, the account's next unpublished invoice. One routed after the account's last invoice
+-- is listed in fct_unapplied_adjustments. Disputes outside the 15-day window never land
+-- (quarantined by the loader).
 with
 
 account_invoices as (

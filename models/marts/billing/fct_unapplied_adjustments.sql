@@ -10,8 +10,9 @@
 -- Adjustments no invoice will carry: approved adjustments (R-CAL-6) and corrections of published
 -- invoices (R-INV-2) that route to a month after the account's last invoice (its service ended,
 -- R-CANCEL-1). A credit here is owed back to the customer (a refund), a charge is billed nowhere;
--- the warning test unapplied_adjustments_to_review names them. invoice_date is the month they
--- route to, whose close lists them once.
+-- the warning test unapplied_adjustments_to_review names them. Each is listed once: by the close of
+-- the month it routes to, or, if that one was published before it landed, the first close after;
+-- a later close skips what an earlier one listed.
 with
 
 adjustments as (
@@ -22,16 +23,20 @@ corrections as (
     select * from {{ ref('int_open_corrections') }}
 ),
 
-final as (
+published_months as (
+    select * from {{ source('published', 'invoice_months') }}
+),
+
+unapplied as (
     select
         adjustment_id,
         'adjustment' as kind,
         account_id,
-        billed_invoice_date as invoice_date,
         cast(amount as decimal(18, 2)) as amount,
         coalesce(reason, 'Adjustment') as description,
         approved_at,
         disputed_invoice_id as related_invoice_id,
+        billed_invoice_date as routed_invoice_date,
         last_invoice_date
     from adjustments
     where billed_invoice_date > last_invoice_date
@@ -40,14 +45,67 @@ final as (
         line_key as adjustment_id,
         'correction' as kind,
         account_id,
-        billed_invoice_date as invoice_date,
         cast(amount as decimal(18, 2)) as amount,
         'Correction to ' || corrected_invoice_id || ': ' || corrected_description as description,
         cast(null as timestamp) as approved_at,
         corrected_invoice_id as related_invoice_id,
+        billed_invoice_date as routed_invoice_date,
         last_invoice_date
     from corrections
     where billed_invoice_date > last_invoice_date
+),
+
+-- The months this close builds and publishes; each item is listed by the first of them on or after
+-- the month it routes to.
+open_months as (
+    select invoice_date
+    from {{ ref('int_invoice_months') }}
+    where invoice_date not in (select invoice_date from published_months)
+),
+
+listing as (
+    select unapplied.kind, unapplied.adjustment_id, min(open_months.invoice_date) as invoice_date
+    from unapplied
+    inner join open_months
+        on open_months.invoice_date >= unapplied.routed_invoice_date
+    group by unapplied.kind, unapplied.adjustment_id
+),
+
+{% if is_incremental() %}
+-- Listed by an earlier close: rows of published months and of months outside this build (the
+-- unpublished months being built are listed afresh).
+listed_before as (
+    select distinct listed.kind, listed.adjustment_id
+    from {{ this }} as listed
+    left join published_months
+        on listed.invoice_date = published_months.invoice_date
+    where published_months.invoice_date is not null
+        or not ({{ in_invoice_months('listed.invoice_date') }})
+),
+{% endif %}
+
+final as (
+    select
+        unapplied.adjustment_id,
+        unapplied.kind,
+        unapplied.account_id,
+        listing.invoice_date,
+        unapplied.amount,
+        unapplied.description,
+        unapplied.approved_at,
+        unapplied.related_invoice_id,
+        unapplied.routed_invoice_date,
+        unapplied.last_invoice_date
+    from unapplied
+    inner join listing
+        on unapplied.kind = listing.kind
+        and unapplied.adjustment_id = listing.adjustment_id
+    {%- if is_incremental() %}
+    left join listed_before
+        on unapplied.kind = listed_before.kind
+        and unapplied.adjustment_id = listed_before.adjustment_id
+    where listed_before.adjustment_id is null
+    {%- endif %}
 )
 
 select * from final

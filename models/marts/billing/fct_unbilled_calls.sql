@@ -20,7 +20,7 @@ calls as (
 ),
 
 routed as (
-    {{ route_calls('calls') | indent(4) }}
+    {{ route_calls('calls', with_published_flag=true) | indent(4) }}
 ),
 
 account_invoices as (
@@ -35,8 +35,10 @@ published_months as (
     select * from {{ source('published', 'invoice_months') }}
 ),
 
--- The calls fct_rated_calls does not rate: no invoice of the account in the month they route to,
--- or one whose billing starts after the call.
+-- The calls fct_rated_calls does not rate and never will: no invoice of the account in the month
+-- they route to (or one whose billing starts after the call), when that month is being built; or
+-- late calls routed to a month already published without them (the account has no invoice after
+-- it: the next unpublished invoice stays the month after its last).
 unbilled as (
     select routed.*
     from routed
@@ -45,7 +47,15 @@ unbilled as (
         and routed.billed_invoice_date = account_invoices.invoice_date
         and routed.start_time_utc >= account_invoices.billing_start_date
     where account_invoices.account_id is null
-        and (routed.billed_invoice_date is null or {{ in_invoice_months('routed.billed_invoice_date') }})
+        and (
+            routed.billed_invoice_date is null
+            or {{ in_invoice_months('routed.billed_invoice_date') }}
+            or (
+                routed.is_late
+                and not routed.is_published_late
+                and routed.billed_invoice_date in (select invoice_date from published_months)
+            )
+        )
 ),
 
 -- A month a late call can be listed in: one being built and not published, or a published one
@@ -80,6 +90,7 @@ final as (
             as invoice_date,
         case
             when accounts.account_id is null then 'unknown_account'
+            when accounts.billing_start_date is null then 'no_billing_start'
             when unbilled.start_time_utc < accounts.billing_start_date then 'before_billing_start'
             when unbilled.start_time_utc >= {{ add_days('accounts.service_end_date', 1) }} then 'after_service_end'
             else 'late_after_last_invoice'
