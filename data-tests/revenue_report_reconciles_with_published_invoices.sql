@@ -1,4 +1,7 @@
--- The revenue report and published invoices agree to the cent, month by month.
+-- The revenue report and published invoices agree to the cent, month by month. It reads the report
+-- and a source: Dagster shows it as a check of the report.
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_revenue_monthly'}}}) }}
+
 with report as (
     select invoice_date, sum(amount) as billed from {{ ref('rpt_revenue_monthly') }} group by 1
 ),

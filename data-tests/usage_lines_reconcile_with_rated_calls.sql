@@ -2,6 +2,9 @@
 -- unpublished months being built equals, to the cent and the minute, the rated calls that point at
 -- it; the bundle lines equal the minutes drawn from and beyond the plan. Failing rows are lines.
 -- (A published month's usage lines and calls are the published ones, R-INV-2.)
+-- It reads two models: Dagster shows it as a check of the lines.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_lines'}}}) }}
+
 with
 
 calls as (
