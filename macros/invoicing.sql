@@ -54,10 +54,9 @@
                 adjustments.*,
                 accounts.first_invoice_date,
                 accounts.last_invoice_date,
-                greatest(
-                    {{ first_of_next_month('adjustments.approved_at') }},
-                    coalesce(accounts.first_invoice_date, {{ first_of_next_month('adjustments.approved_at') }})
-                ) as first_choice_date
+                -- greatest skips a null (no account calendar) on DuckDB and Spark alike
+                greatest({{ first_of_next_month('adjustments.approved_at') }}, accounts.first_invoice_date)
+                    as first_choice_date
             from {{ ref('stg_landing__adjustments') }} as adjustments
             left join ({{ account_calendar() | indent(12) }}) as accounts
                 on adjustments.account_id = accounts.account_id
