@@ -2,7 +2,7 @@
 than 15 days after the disputed invoice's date is quarantined with that reason, never applied."""
 
 import duckdb
-from cli_helpers import land_small_with, run
+from cli_helpers import land_small_with, query, run
 from click.testing import CliRunner
 
 from orchestration.cli import main
@@ -132,9 +132,28 @@ def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_una
         },
     )
     may = run("close", "2026-05").output
-    # ADJ-13 lands after May, the month it routes to, was published: June's close lists it.
-    land_small_with(tmp_path, {"adjustments/after_may.csv": header + "ADJ-13,ACC-5,-3.00,Refund,2026-04-25T09:00:00Z,"})
-    run("close", "2026-05..2026-06")  # May again (reproduced) and June: nothing listed twice
+    # ADJ-13 lands after May, the month it routes to, was published: June's close lists it. And ACC-5
+    # had 3 desk phones after all: the correction May listed moves from -24.95 to +24.95.
+    land_small_with(
+        tmp_path,
+        {
+            "adjustments/after_may.csv": header + "ADJ-13,ACC-5,-3.00,Refund,2026-04-25T09:00:00Z,",
+            "subscription_items/acc5_three.csv": items + desk.format(quantity=3, updated="2026-05-20T00:00:00Z"),
+        },
+    )
+    run("close", "2026-05..2026-06", "--no-publish")
+    june_draft = query(
+        warehouse,
+        "select adjustment_id, entry_type, amount::varchar from marts.fct_unapplied_adjustments "
+        "where invoice_date = '2026-06-01' order by kind",
+    )
+    assert [row[1:] for row in june_draft] == [("listed", "-3.00"), ("amount_changed", "49.90")]
+    # 2 desk phones after all, as March's invoice billed: nothing to correct, and June withdraws the
+    # refund May listed.
+    land_small_with(
+        tmp_path, {"subscription_items/acc5_two.csv": items + desk.format(quantity=2, updated="2026-05-25T00:00:00Z")}
+    )
+    june = run("close", "2026-05..2026-06").output  # May again (reproduced) and June: nothing listed twice
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         lines = con.execute(
@@ -164,9 +183,20 @@ def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_una
             last,
         ),
         ("adjustment", "ACC-5", june_1, "-3.00", "Refund", None, may_1, last),
+        (
+            "correction",
+            "ACC-5",
+            june_1,
+            "24.95",
+            "Correction to INV-202603-ACC-5: Desk phone × 1, March 2026",
+            "INV-202603-ACC-5",
+            None,
+            None,
+        ),
     ]
     # A correction is keyed by the line it corrects: March's desk phone line of ACC-5.
     assert [row[0] for row in unapplied[::2]] == ["ADJ-11", "ADJ-13"]
     assert unapplied[1][0].startswith("correction|INV-202603-ACC-5-")
     assert "unapplied adjust.  2 (USD -44.95, after the account's last invoice)" in may
+    assert "unapplied adjust.  4 (USD -23.00, after the account's last invoice)" in june  # May and June
     assert "unapplied_adjustments_to_review" in may.split("checks warned")[1].splitlines()[0]

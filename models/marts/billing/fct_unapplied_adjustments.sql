@@ -10,9 +10,11 @@
 -- Adjustments no invoice will carry: approved adjustments (R-CAL-6) and corrections of published
 -- invoices (R-INV-2) that route to a month after the account's last invoice (its service ended,
 -- R-CANCEL-1). A credit here is owed back to the customer (a refund), a charge is billed nowhere;
--- the warning test unapplied_adjustments_to_review names them. Each is listed once: by the close of
--- the month it routes to, or, if that one was published before it landed, the first close after;
--- a later close skips what an earlier one listed.
+-- the warning test unapplied_adjustments_to_review names them. Each is listed by the close of the
+-- month it routes to, or, if that one was published before it landed, the first close after. The
+-- list is a ledger: a later close lists only what changed since (a correction whose amount moved,
+-- as entry `amount_changed`), and withdraws with the opposite amount what no longer goes unapplied
+-- (a cancellation taken back, a correction undone: entry `withdrawn`).
 with
 
 adjustments as (
@@ -71,26 +73,47 @@ listing as (
     group by unapplied.kind, unapplied.adjustment_id
 ),
 
-{% if is_incremental() %}
--- Listed by an earlier close: rows of published months and of months outside this build (the
+-- Listed by earlier closes, net: rows of published months and of months outside this build (the
 -- unpublished months being built are listed afresh).
 listed_before as (
-    select distinct listed.kind, listed.adjustment_id
+    {%- if is_incremental() %}
+    select
+        listed.kind,
+        listed.adjustment_id,
+        max(listed.account_id) as account_id,
+        max(listed.description) as description,
+        max(listed.approved_at) as approved_at,
+        max(listed.related_invoice_id) as related_invoice_id,
+        sum(listed.amount) as amount
     from {{ this }} as listed
     left join published_months
         on listed.invoice_date = published_months.invoice_date
     where published_months.invoice_date is not null
         or not ({{ in_invoice_months('listed.invoice_date') }})
+    group by listed.kind, listed.adjustment_id
+    {%- else %}
+    select
+        cast(null as string) as kind,
+        cast(null as string) as adjustment_id,
+        cast(null as string) as account_id,
+        cast(null as string) as description,
+        cast(null as timestamp) as approved_at,
+        cast(null as string) as related_invoice_id,
+        cast(null as decimal(18, 2)) as amount
+    from (select 1 as nothing) as first_build
+    where 1 = 0
+    {%- endif %}
 ),
-{% endif %}
 
-final as (
+entries as (
+    -- what goes unapplied now, less what earlier closes listed of it
     select
         unapplied.adjustment_id,
         unapplied.kind,
         unapplied.account_id,
         listing.invoice_date,
-        unapplied.amount,
+        unapplied.amount - coalesce(listed_before.amount, 0) as amount,
+        case when listed_before.adjustment_id is null then 'listed' else 'amount_changed' end as entry_type,
         unapplied.description,
         unapplied.approved_at,
         unapplied.related_invoice_id,
@@ -100,12 +123,46 @@ final as (
     inner join listing
         on unapplied.kind = listing.kind
         and unapplied.adjustment_id = listing.adjustment_id
-    {%- if is_incremental() %}
     left join listed_before
         on unapplied.kind = listed_before.kind
         and unapplied.adjustment_id = listed_before.adjustment_id
-    where listed_before.adjustment_id is null
-    {%- endif %}
+    union all
+    -- listed before, and now on an invoice or no longer owed: withdrawn by the first month built
+    select
+        listed_before.adjustment_id,
+        listed_before.kind,
+        listed_before.account_id,
+        (select min(invoice_date) from open_months) as invoice_date,
+        -listed_before.amount as amount,
+        'withdrawn' as entry_type,
+        listed_before.description,
+        listed_before.approved_at,
+        listed_before.related_invoice_id,
+        cast(null as date) as routed_invoice_date,
+        cast(null as date) as last_invoice_date
+    from listed_before
+    left join unapplied
+        on listed_before.kind = unapplied.kind
+        and listed_before.adjustment_id = unapplied.adjustment_id
+    where unapplied.adjustment_id is null
+),
+
+final as (
+    select
+        adjustment_id,
+        kind,
+        account_id,
+        invoice_date,
+        cast(amount as decimal(18, 2)) as amount,
+        entry_type,
+        description,
+        approved_at,
+        related_invoice_id,
+        routed_invoice_date,
+        last_invoice_date
+    from entries
+    where amount <> 0
+        and invoice_date is not null
 )
 
 select * from final
