@@ -21,7 +21,9 @@ select
     cast(invoices.total * 100 as bigint) as total_cents,
     cast(coalesce(lines.line_sum, 0) * 100 as bigint) as line_sum_cents,
     cast((invoices.subtotal + invoices.tax_total) * 100 as bigint) as subtotal_plus_tax_cents,
-    cast((invoices.total - coalesce(lines.adjustments, 0)) * 100 as bigint) as total_before_adjustments_cents,
+    -- before tax: a credit lowers the sales tax too (R-TAX-1), so a credit on an invoice with nothing
+    -- else to bill leaves a negative tax line, not a negative charge
+    cast((invoices.subtotal - coalesce(lines.adjustments, 0)) * 100 as bigint) as subtotal_before_adjustments_cents,
     cast(coalesce(lines.usf, 0) * 100 as bigint) as usf_cents,
     cast(round(months.usf_factor * $usf_interstate_share * coalesce(lines.usf_base, 0), 2) * 100 as bigint)
         as usf_cap_cents

@@ -108,6 +108,8 @@ def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_una
         + "ADJ-10,ACC-2,-12.00,Installation goodwill,2026-03-15T09:00:00Z,\n"
         # ACC-5's service ended 31 March: April's invoice is its last, and this credit routes to May.
         + "ADJ-11,ACC-5,-20.00,Porting delay,2026-04-20T09:00:00Z,\n"
+        # On April's invoice, which bills nothing else: a negative total (tax included) publishes.
+        + "ADJ-14,ACC-5,-8.00,Outage credit,2026-03-25T09:00:00Z,\n"
     )
     items = "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
     desk = "IT-50,ACC-5,PHONE_DESK,{quantity},,501,false,2025-01-01,,{updated}"
@@ -160,15 +162,22 @@ def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_una
             "select invoice_id, amount, description from published.invoice_lines where line_type = 'adjustment' "
             "order by invoice_id"
         ).fetchall()
+        acc5_april = con.execute(
+            "select subtotal::varchar, tax_total::varchar, total::varchar from published.invoices "
+            "where invoice_id = 'INV-202604-ACC-5'"
+        ).fetchone()
         unapplied = con.execute(
             "select adjustment_id, kind, account_id, invoice_date::varchar, amount, description, related_invoice_id, "
             "routed_invoice_date::varchar, last_invoice_date::varchar from marts.fct_unapplied_adjustments "
             "order by invoice_date, kind"
         ).fetchall()
     assert [(i, str(a), d) for i, a, d in lines] == [
+        ("INV-202604-ACC-5", "-8.00", "Outage credit (ADJ-14)"),
         ("INV-202605-ACC-1", "-7.00", "Late credit (ADJ-12)"),  # and not again on June's
         ("INV-202605-ACC-2", "-12.00", "Installation goodwill (ADJ-10)"),
     ]
+    # Texas sales tax 6.25 % of the -8.00 credit (R-TAX-1): -0.50.
+    assert acc5_april == ("-8.00", "-0.50", "-8.50")
     may_1, june_1, last = "2026-05-01", "2026-06-01", "2026-04-01"
     assert [(*row[1:4], str(row[4]), *row[5:]) for row in unapplied] == [
         ("adjustment", "ACC-5", may_1, "-20.00", "Porting delay", None, may_1, last),

@@ -17,7 +17,7 @@ UNBALANCED = pd.DataFrame(
         "total_cents": [10000, 5001],
         "line_sum_cents": [10000, 5000],
         "subtotal_plus_tax_cents": [10000, 5001],
-        "total_before_adjustments_cents": [10000, 5001],
+        "subtotal_before_adjustments_cents": [10000, 5001],
         "usf_cents": [100, 100],
         "usf_cap_cents": [100, 100],
     }

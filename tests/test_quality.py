@@ -20,7 +20,7 @@ def test_unbalanced_and_negative_invoices_fail_with_their_rows():
             "total_cents": [10000, 5001, -200],
             "line_sum_cents": [10000, 5000, -200],
             "subtotal_plus_tax_cents": [10000, 5001, -200],
-            "total_before_adjustments_cents": [10000, 5001, -200],
+            "subtotal_before_adjustments_cents": [10000, 5001, -200],
             "usf_cents": [100, 100, 0],
             "usf_cap_cents": [100, 99, 0],
         }
@@ -28,7 +28,7 @@ def test_unbalanced_and_negative_invoices_fail_with_their_rows():
     failures = {f["check"]: f for f in validate(suite, rows)}
     assert set(failures) == {
         "invoice total equals the sum of its lines",
-        "no negative invoice totals outside adjustments",
+        "no negative charges before adjustments and tax",
         "USF line within factor × interstate share × base",
     }
     assert failures["invoice total equals the sum of its lines"]["failing_rows"] == 1
@@ -36,7 +36,7 @@ def test_unbalanced_and_negative_invoices_fail_with_their_rows():
         "INV-202605-B"
     )
     assert (
-        failures["no negative invoice totals outside adjustments"]["first_failing_rows"][0]["invoice_id"]
+        failures["no negative charges before adjustments and tax"]["first_failing_rows"][0]["invoice_id"]
         == "INV-202605-C"
     )
 
@@ -49,7 +49,7 @@ def test_balanced_invoices_pass():
             "total_cents": [12345],
             "line_sum_cents": [12345],
             "subtotal_plus_tax_cents": [12345],
-            "total_before_adjustments_cents": [12345],
+            "subtotal_before_adjustments_cents": [12345],
             "usf_cents": [0],
             "usf_cap_cents": [0],
         }
