@@ -28,5 +28,5 @@ def test_every_dbt_unit_test_passes(closed_may, warehouse, tmp_path):
     unit_tests = {
         r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")
     }
-    assert len(unit_tests) == 15
+    assert len(unit_tests) == 16
     assert set(unit_tests.values()) == {"pass"}

@@ -2,7 +2,10 @@
 -- an invoice pays it first, in the order received, up to what it owes; the rest of every payment
 -- pays the account's invoices oldest first (running sums matched as intervals, no row loop). What
 -- is left over is account credit, which the next invoice consumes (int_invoice_lines_account_credit),
--- so an invoice owes its total plus the credit it consumed.
+-- so an invoice owes its total plus the credit it consumed. An invoice with a negative total (a
+-- credit larger than what it billed) is credit too: it pays, oldest first as a payment does, what
+-- the next invoices owe for consuming it, and each amount it pays is taken off its own balance, so
+-- the account's open amounts add up to what it owes (or, negative, to its credit).
 with
 
 invoices as (
@@ -63,11 +66,26 @@ invoices_left as (
     group by invoices.invoice_id, invoices.account_id, invoices.invoice_date, invoices.amount_due
 ),
 
+credit_of_invoices as (
+    select
+        'credit of ' || invoice_id as payment_id,
+        account_id,
+        invoice_id as source_invoice_id,
+        cast(invoice_date as timestamp) as received_at,
+        -amount_due as amount
+    from invoices
+    where amount_due < 0
+),
+
 payment_spans as (
     select
         *,
         sum(amount) over (partition by account_id order by received_at, payment_id) as span_end
-    from payments_left
+    from (
+        select * from payments_left
+        union all
+        select payment_id, account_id, received_at, amount from credit_of_invoices
+    ) as sources
     where amount > 0
 ),
 
@@ -98,7 +116,24 @@ oldest_first_applied as (
 final as (
     select *, 'named invoice' as applied_by from named_invoice_applied where amount > 0
     union all
-    select *, 'oldest first' as applied_by from oldest_first_applied
+    select
+        oldest_first_applied.*,
+        case when credit_of_invoices.payment_id is null then 'oldest first' else 'credit of an invoice' end
+            as applied_by
+    from oldest_first_applied
+    left join credit_of_invoices
+        on oldest_first_applied.payment_id = credit_of_invoices.payment_id
+    union all
+    select
+        credit_of_invoices.payment_id,
+        credit_of_invoices.account_id,
+        credit_of_invoices.source_invoice_id as invoice_id,
+        oldest_first_applied.received_at,
+        -oldest_first_applied.amount as amount,
+        'credit used' as applied_by
+    from oldest_first_applied
+    inner join credit_of_invoices
+        on oldest_first_applied.payment_id = credit_of_invoices.payment_id
 )
 
 select
