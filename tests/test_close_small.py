@@ -129,6 +129,17 @@ def test_closing_a_published_month_again_changes_nothing(closed_may, warehouse):
     assert events == ["publication", "publication_reproduced"]
 
 
+def test_a_month_published_with_no_invoices_closes_again(landed_small):
+    # No account of the fixture was in service in March 2024: the month publishes empty, and its
+    # re-close reproduces it instead of writing the month's publication record twice.
+    first = close("2024-03")
+    assert first.exit_code == 0, first.output
+    again = close("2024-03")
+    assert again.exit_code == 0, again.output
+    assert "already published, reproduced unchanged" in again.output
+    assert query(landed_small, "select invoices, total::varchar from published.invoice_months") == [(0, "0.00")]
+
+
 def test_a_published_months_usage_lines_are_the_published_ones_on_a_re_close(closed_may, warehouse):
     """R-INV-2: a re-close does not sum a published month's calls again. Even with May's rated rows
     gone from the mart (as after a full refresh of other months), May is reproduced unchanged."""

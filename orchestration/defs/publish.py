@@ -70,10 +70,13 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
     invoice_date = parse_invoice_month(invoice_month).isoformat()
     con.execute("begin transaction")
     try:
-        already = con.execute(
-            "select count(*) from published.invoices where invoice_date = ?", [invoice_date]
-        ).fetchone()[0]
-        if already:
+        # A month published with no invoices is published too: its invoice_months row records it.
+        recorded, already = con.execute(
+            "select exists (select 1 from published.invoice_months where invoice_date = $d), "
+            "(select count(*) from published.invoices where invoice_date = $d)",
+            {"d": invoice_date},
+        ).fetchone()
+        if recorded or already:
             differing = drafts_differing_from_published(con, invoice_date)
             details = {"published_invoices": already, "differing_invoices": differing}
             record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
