@@ -311,6 +311,12 @@ def _entity_rules(entity: str) -> list[str]:
             "case when _landed_file is not null "
             "then 'call_id: ' || call_id || ' was already landed from ' || _landed_file end",
         ]
+    if entity == "subscription_items":
+        # A negative quantity would bill less and correct published invoices down (R-INV-2).
+        rules.append(
+            f"case when {_cast_column('quantity')} < 1 "
+            "then 'quantity: ' || quantity || ' is not a number of units (1 or more)' end"
+        )
     if entity == "payments":
         rules += _payment_rules()
     if entity == "adjustments":

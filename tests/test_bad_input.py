@@ -28,6 +28,7 @@ EXPECTED_FILES = {
     "cdrs/13_zero_bytes.csv": ("failed", 0, 0, 0),
     "payments/15_amounts.csv": ("landed", 3, 1, 2),
     "payments/16_card_number.csv": ("landed", 1, 0, 1),
+    "subscription_items/17_quantities.csv": ("landed", 3, 1, 2),
 }
 
 TIMESTAMP = "is not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)"
@@ -61,6 +62,8 @@ EXPECTED_REASONS = [
         2,
         "a full card number was landed (never stored: PCI DSS 3.4); send the brand and last four digits only",
     ),
+    ("17_quantities.csv", 3, "quantity: -3 is not a number of units (1 or more)"),
+    ("17_quantities.csv", 4, "quantity: 0 is not a number of units (1 or more)"),
 ]
 
 EXPECTED_REFUSALS = {
@@ -91,6 +94,7 @@ def test_every_corpus_file_lands_what_is_valid_and_quarantines_the_rest(warehous
                (select count(*) from raw.cdrs c where c._file = m.file_path)
                  + (select count(*) from raw.payments p where p._file = m.file_path)
                  + (select count(*) from raw.accounts a where a._file = m.file_path)
+                 + (select count(*) from raw.subscription_items i where i._file = m.file_path)
         from raw.landed_files m where m.file_path like '%bad_input%'
         """,
     )
