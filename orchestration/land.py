@@ -275,6 +275,12 @@ def _problem_exprs(col: Column) -> list[str]:
             f"case when {present} and ({_typed_expr(col, cast)}) is null "
             f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
         )
+    if col.name.endswith("_id") and col.type == "varchar":
+        # Ids are compared exactly: "X100 " would be a second call X100 (R-RATE-7), billed twice.
+        problems.append(
+            f"case when {v} <> trim({v}) "
+            f"then '{col.name}: \"' || {v} || '\" has blanks around it (ids are compared exactly)' end"
+        )
     if col.allowed:
         allowed = ", ".join(_quote(a) for a in col.allowed)
         problems.append(

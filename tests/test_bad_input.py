@@ -29,6 +29,7 @@ EXPECTED_FILES = {
     "payments/15_amounts.csv": ("landed", 3, 1, 2),
     "payments/16_card_number.csv": ("landed", 1, 0, 1),
     "subscription_items/17_quantities.csv": ("landed", 3, 1, 2),
+    "cdrs/18_padded_ids.csv": ("landed", 3, 1, 2),
 }
 
 TIMESTAMP = "is not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)"
@@ -55,6 +56,8 @@ EXPECTED_REASONS = [
     ("06_duplicates_a.csv", 4, "call_id: DUP-1 repeats line 2 of this file"),
     ("07_duplicates_b.csv", 2, f"call_id: DUP-2 was already landed from {CORPUS / 'cdrs' / '06_duplicates_a.csv'}"),
     ("08_invalid_utf8.csv", 3, "malformed CSV line: not UTF-8 text"),
+    ("18_padded_ids.csv", 3, 'call_id: "P100 " has blanks around it (ids are compared exactly)'),
+    ("18_padded_ids.csv", 4, 'call_id: " P101" has blanks around it (ids are compared exactly)'),
     ("15_amounts.csv", 2, f"amount: 1,234.56 {AMOUNT}"),
     ("15_amounts.csv", 3, f"amount: 1234.567 {AMOUNT}"),
     (
