@@ -31,6 +31,41 @@ def one_line_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]} (run with --debug for the traceback)"
 
 
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def not_a_warehouse(path: Path) -> str | None:
+    """Why an existing path cannot be the warehouse (DuckDB would open another file as an empty,
+    in-memory database, and everything landed into it would be gone when the command ends)."""
+    if path.is_dir():
+        return f"{path} is a folder; --warehouse names the DuckDB file (e.g. warehouse/callbill.duckdb)"
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            header = fh.read(12)
+        if header[8:12] != DUCKDB_MAGIC:
+            return f"{path} is not a DuckDB warehouse file; --warehouse names the DuckDB file callbill writes"
+    return None
+
+
+def require_landed_warehouse() -> None:
+    """Commands that read what was landed: a clear reason instead of an empty warehouse created on
+    a mistyped path, or dbt's errors about missing raw tables."""
+    import duckdb
+
+    path = warehouse_path()
+    if not path.exists():
+        fail(f"no warehouse at {path}: run `callbill land IN_DIR` first (or check --warehouse)")
+    with duckdb.connect(str(path), read_only=True) as con:
+        landed = (
+            con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'landed_files'"
+            ).fetchone()[0]
+            and con.execute("select count(*) from raw.landed_files").fetchone()[0]
+        )
+    if not landed:
+        fail(f"nothing landed in {path}: run `callbill land IN_DIR` first")
+
+
 class CallbillCommands(click.Group):
     """Unexpected errors end as one line on stderr; `--debug` shows the traceback instead."""
 
@@ -58,6 +93,9 @@ def main(warehouse: str, debug: bool) -> None:
     """callbill: month-end billing warehouse for business phone providers."""
     # dbt reads the warehouse from this variable (profiles/profiles.yml).
     os.environ["CALLBILL_WAREHOUSE"] = str(warehouse_path(warehouse))
+    problem = not_a_warehouse(warehouse_path())
+    if problem:
+        fail(problem)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     # The interpreter's last collection at exit walks every object dbt and Dagster loaded (~2 s
@@ -135,6 +173,7 @@ def close(invoice_month: str, no_publish: bool) -> None:
         parse_invoice_month_range(invoice_month)
     except ValueError as exc:
         fail(str(exc))
+    require_landed_warehouse()
     click.echo(
         f"closing {invoice_month}: dbt build, dbt tests, Great Expectations suites"
         + ("" if no_publish else ", publication")
@@ -187,7 +226,13 @@ def close(invoice_month: str, no_publish: bool) -> None:
 
 def run_monthly_job(job_name: str, invoice_month: str) -> dict[str, object]:
     from orchestration.close import run_job
+    from orchestration.defs.partitions import parse_invoice_month
 
+    try:
+        parse_invoice_month(invoice_month)
+    except ValueError as exc:
+        fail(str(exc))
+    require_landed_warehouse()
     try:
         outcome = run_job(job_name, invoice_month)
     except ValueError as exc:
@@ -230,6 +275,7 @@ def calls(account_id: str, invoice_month: str, out: Path) -> None:
     """Write the call detail billed on ACCOUNT_ID's invoice of INVOICE_MONTH (YYYY-MM) as CSV (R-RATE-6)."""
     from orchestration.call_detail import InvoiceNotFound, write_call_detail
 
+    require_landed_warehouse()
     try:
         count = write_call_detail(account_id, invoice_month, out)
     except (InvoiceNotFound, ValueError) as exc:
@@ -245,6 +291,7 @@ def statement(account_id: str, invoice_month: str, out: Path) -> None:
     """Render ACCOUNT_ID's published invoice of INVOICE_MONTH (YYYY-MM) as a PDF statement (R-INV-4)."""
     from orchestration.statement import StatementError, load_statement, render
 
+    require_landed_warehouse()
     try:
         render(load_statement(account_id, invoice_month), out)
     except (StatementError, ValueError) as exc:

@@ -16,14 +16,39 @@ def callbill(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkeypatch):
+    from orchestration.defs.partitions import invoice_months
+
     monkeypatch.setenv("CALLBILL_SPARK_DIR", str(tmp_path / "spark"))
+    months = f"invoice month must be YYYY-MM from 2024-01 to {invoice_months.get_last_partition_key()}"
+    not_duckdb = tmp_path / "accounts.csv"
+    not_duckdb.write_text("account_id\nACC-1\n")
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    missing = tmp_path / "typo" / "callbill.duckdb"
     cases = {
         ("spark", "build", "2026-05"): (
             f"callbill: no landed tables for Spark in {tmp_path / 'spark' / 'sources'}: "
             "run `callbill spark land IN_DIR` first\n"
         ),
-        ("spark", "build", "2026-13"): "callbill: invoice month must be YYYY-MM, got '2026-13'\n",
-        ("close", "2026-13"): "callbill: invoice month must be YYYY-MM, got '2026-13'\n",
+        ("spark", "build", "2026-13"): f"callbill: {months}, got '2026-13'\n",
+        ("close", "2026-13"): f"callbill: {months}, got '2026-13'\n",
+        # outside the partitions, or not quite the format: before, Dagster's own errors (and a crash)
+        ("close", "2026-5"): f"callbill: {months}, got '2026-5'\n",
+        ("close", "2023-12..2024-01"): f"callbill: {months}, got '2023-12'\n",
+        ("close", "2026-05.."): "callbill: a range of invoice months is YYYY-MM..YYYY-MM, got '2026-05..'\n",
+        ("autopay", "1999-01"): f"callbill: {months}, got '1999-01'\n",
+        # a file that is no DuckDB database: DuckDB would land into memory and lose it all
+        ("--warehouse", str(not_duckdb), "land", str(FIXTURES / "landing_small")): (
+            f"callbill: {not_duckdb} is not a DuckDB warehouse file; --warehouse names the DuckDB file callbill "
+            "writes\n"
+        ),
+        # a mistyped path creates no empty warehouse, and a close of an empty one says what to do
+        ("--warehouse", str(missing), "statement", "ACC-1", "2026-05", "--out", str(tmp_path / "s.pdf")): (
+            f"callbill: no warehouse at {missing}: run `callbill land IN_DIR` first (or check --warehouse)\n"
+        ),
+        ("--warehouse", str(empty), "close", "2026-05"): (
+            f"callbill: nothing landed in {empty}: run `callbill land IN_DIR` first\n"
+        ),
         ("close", "2026-05..2026-02"): "callbill: invoice month range ends before it starts: 2026-05..2026-02\n",
         ("land", str(tmp_path / "nowhere")): f"callbill: landing folder {tmp_path / 'nowhere'} does not exist\n",
         ("statement", "ACC-1", "2026-05", "--out", str(tmp_path / "s.pdf")): (
@@ -34,6 +59,7 @@ def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkey
     for args, stderr in cases.items():
         result = callbill(*args)
         assert (result.returncode, result.stderr) == (1, stderr), args
+    assert not missing.parent.exists()
 
 
 def test_a_warehouse_in_use_is_one_line_and_debug_shows_the_traceback(warehouse):

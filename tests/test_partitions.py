@@ -24,7 +24,7 @@ def test_reversed_range_is_refused():
         dbt_vars_for_invoice_months("2026-03", "2026-01")
 
 
-@pytest.mark.parametrize("bad", ["2026-5-01", "May 2026", "2026-13", ""])
+@pytest.mark.parametrize("bad", ["2026-5-01", "May 2026", "2026-13", "", "2026-5", "2023-12", "2099-01"])
 def test_bad_month_is_refused_with_the_expected_format(bad):
     with pytest.raises(ValueError, match="invoice month must be YYYY-MM"):
         parse_invoice_month(bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import dagster as dg
@@ -13,11 +14,18 @@ invoice_months = dg.MonthlyPartitionsDefinition(start_date=FIRST_INVOICE_MONTH, 
 
 
 def parse_invoice_month(key: str) -> date:
-    """'2026-05' -> date(2026, 5, 1); a clear error for anything else."""
+    """'2026-05' -> date(2026, 5, 1); a clear error for anything else, or for a month outside the
+    partitions (Dagster would fail on it with its own internals)."""
+    last = invoice_months.get_last_partition_key()
+    expected = f"invoice month must be YYYY-MM from {FIRST_INVOICE_MONTH} to {last}, got {key!r}"
     try:
-        return datetime.strptime(key, "%Y-%m").date()
+        # strptime alone takes '2026-5', which is no partition key
+        month = datetime.strptime(key, "%Y-%m").date() if re.fullmatch(r"[0-9]{4}-[0-9]{2}", key) else None
     except ValueError:
-        raise ValueError(f"invoice month must be YYYY-MM, got {key!r}") from None
+        month = None
+    if month is None or not FIRST_INVOICE_MONTH <= key <= (last or key):
+        raise ValueError(expected)
+    return month
 
 
 def dbt_vars_for_invoice_months(first_key: str, last_key: str) -> dict[str, str]:
@@ -36,7 +44,9 @@ def invoice_month_environment(dbt_vars: dict[str, str]) -> dict[str, str]:
 
 def parse_invoice_month_range(spec: str) -> tuple[str, str]:
     """'2026-05' -> ('2026-05', '2026-05'); '2026-02..2026-04' -> a backfill range, checked."""
-    first, _, last = spec.partition("..")
+    first, dots, last = spec.partition("..")
+    if dots and not (first and last):
+        raise ValueError(f"a range of invoice months is YYYY-MM..YYYY-MM, got {spec!r}")
     last = last or first
     dbt_vars_for_invoice_months(first, last)  # validates both keys and their order
     return first, last
