@@ -176,19 +176,21 @@ item_months as (
         items.is_low_usage,
         account_invoices.low_usage_allowance,
         greatest(items.start_date, account_invoices.billing_start_date) as charge_start_date,
-        items.end_date
+        items.end_date,
+        account_invoices.service_end_date,
+        account_invoices.bills_recurring
     from account_invoices
     inner join items
         on account_invoices.account_id = items.account_id
     inner join products
         on items.product_code = products.product_code
-    where account_invoices.bills_recurring
 ),
 
 full_month_items as (
     select *
     from item_months
-    where charge_start_date <= invoice_date
+    where bills_recurring
+        and charge_start_date <= invoice_date
         and (end_date is null or end_date >= invoice_date)
 ),
 
@@ -254,6 +256,8 @@ prorated_items as (
     where charge_start_date > usage_month_start
         and charge_start_date <= usage_month_end
         and (end_date is null or end_date >= charge_start_date)
+        -- the partial month was served even when service ends with it: the last invoice bills it
+        and (service_end_date is null or service_end_date >= charge_start_date)
 ),
 
 prorated as (

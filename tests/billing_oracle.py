@@ -140,14 +140,17 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
     items = latest(rows(landing / "subscription_items"), "item_id")
     for item in items.values():
         account = billed.get(item["account_id"])
-        if account is None or not (account.service_end is None or account.service_end >= service_month_end):
+        if account is None:
             continue
+        in_service_all_month = account.service_end is None or account.service_end >= service_month_end
         start = max(day(item["start_date"]), account.billing_start)
         end = day(item["end_date"])
-        if start <= invoice_date and (end is None or end >= invoice_date):
+        if in_service_all_month and start <= invoice_date and (end is None or end >= invoice_date):
             full[(item["account_id"], item["product_code"])] += int(item["quantity"])
             full_items[item["account_id"]].append(item)
-        if usage_start < start < invoice_date and (end is None or end >= start):
+        # the partial month before the invoice, billed even on the last invoice (service ended with it)
+        in_service_from_start = account.service_end is None or account.service_end >= start
+        if usage_start < start < invoice_date and (end is None or end >= start) and in_service_from_start:
             prorated[(item["account_id"], item["product_code"], start)] += int(item["quantity"])
     for (account_id, code), qty in full.items():
         lines[account_id].append((products[code]["line_type"], cents(qty * Decimal(products[code]["monthly_price"]))))
