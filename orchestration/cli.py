@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from orchestration.warehouse import DEFAULT_WAREHOUSE, warehouse_path
+from orchestration.warehouse import DEFAULT_WAREHOUSE, table_exists, warehouse_path
 
 
 def fail(message: str) -> None:
@@ -57,9 +57,7 @@ def require_landed_warehouse() -> None:
         fail(f"no warehouse at {path}: run `callbill land IN_DIR` first (or check --warehouse)")
     with duckdb.connect(str(path), read_only=True) as con:
         landed = (
-            con.execute(
-                "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'landed_files'"
-            ).fetchone()[0]
+            table_exists(con, "raw", "landed_files")
             and con.execute("select count(*) from raw.landed_files").fetchone()[0]
         )
     if not landed:

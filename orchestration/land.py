@@ -361,13 +361,18 @@ def _payment_rules() -> list[str]:
 def _adjustment_rules() -> list[str]:
     """R-CAL-6: an invoice can be disputed only within 15 days of its invoice date."""
     disputed_date = "(select p.invoice_date from published.invoices as p where p.invoice_id = disputed_invoice_id)"
+    disputed_account = "(select p.account_id from published.invoices as p where p.invoice_id = disputed_invoice_id)"
     approved_at = _cast_column("approved_at")
     return [
         f"""case
                 when disputed_invoice_id is null then null
                 when {disputed_date} is null
                     then 'disputed_invoice_id: ' || disputed_invoice_id || ' is not a published invoice'
-                when {approved_at} > {disputed_date} + interval {DISPUTE_WINDOW_DAYS} day
+                when {disputed_account} <> account_id
+                    then 'disputed_invoice_id: ' || disputed_invoice_id || ' is an invoice of ' || {disputed_account}
+                        || ', not of ' || account_id
+                -- in days: the whole 15th day after the invoice date is inside the window
+                when cast({approved_at} as date) > {disputed_date} + interval {DISPUTE_WINDOW_DAYS} day
                     then 'dispute of ' || disputed_invoice_id || ' dated ' || strftime({disputed_date}, '%Y-%m-%d')
                         || ' is outside the {DISPUTE_WINDOW_DAYS}-day dispute window (R-CAL-6)'
             end""",

@@ -13,6 +13,9 @@ ADJUSTMENTS = (
     "ADJ-2,ACC-1,-40.00,Late dispute,2026-05-17T09:00:00Z,INV-202605-ACC-1\n"
     "ADJ-3,ACC-2,-10.00,Unknown invoice,2026-05-12T09:00:00Z,INV-202601-ACC-2\n"
     "ADJ-4,ACC-3,-5.50,Goodwill,2026-05-28T09:00:00Z,\n"
+    "ADJ-5,ACC-3,-9.00,Wrong account,2026-05-12T09:00:00Z,INV-202605-ACC-1\n"
+    # the 15th day after 1 May, in the evening: still within the window
+    "ADJ-6,ACC-1,-3.00,Last day,2026-05-16T18:00:00Z,INV-202605-ACC-1\n"
 )
 
 
@@ -27,7 +30,7 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(clos
         ).fetchall()
         lines = con.execute(
             "select invoice_id, amount, description from published.invoice_lines "
-            "where line_type = 'adjustment' order by invoice_id"
+            "where line_type = 'adjustment' order by invoice_id, description"
         ).fetchall()
         acc1_tax_base = con.execute(
             "select quantity from published.invoice_lines where invoice_id = 'INV-202606-ACC-1' and line_type = 'tax'"
@@ -44,8 +47,10 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(clos
     assert quarantined == [
         (3, "dispute of INV-202605-ACC-1 dated 2026-05-01 is outside the 15-day dispute window (R-CAL-6)"),
         (4, "disputed_invoice_id: INV-202601-ACC-2 is not a published invoice"),
+        (6, "disputed_invoice_id: INV-202605-ACC-1 is an invoice of ACC-1, not of ACC-3"),
     ]
     assert [(i, str(a), d) for i, a, d in lines] == [
+        ("INV-202606-ACC-1", "-3.00", "Last day (ADJ-6, re INV-202605-ACC-1)"),
         ("INV-202606-ACC-1", "-25.00", "Outage credit (ADJ-1, re INV-202605-ACC-1)"),
         ("INV-202606-ACC-3", "-5.50", "Goodwill (ADJ-4)"),
     ]
@@ -54,6 +59,7 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(clos
     # R-AUDIT-1: each applied adjustment is in the audit table with its publication.
     assert audited == [
         ("2026-06-01", "INV-202606-ACC-1", "ADJ-1", "-25.00"),
+        ("2026-06-01", "INV-202606-ACC-1", "ADJ-6", "-3.00"),
         ("2026-06-01", "INV-202606-ACC-3", "ADJ-4", "-5.50"),
     ]
 
