@@ -376,6 +376,11 @@ def _adjustment_rules() -> list[str]:
                     then 'dispute of ' || disputed_invoice_id || ' dated ' || strftime({disputed_date}, '%Y-%m-%d')
                         || ' is outside the {DISPUTE_WINDOW_DAYS}-day dispute window (R-CAL-6)'
             end""",
+        # Two rows of one adjustment in one file: which amount was meant is unknown (a later file's
+        # row replaces an earlier file's, which is how an adjustment is changed).
+        "case when _line > min(_line) over (partition by adjustment_id) "
+        "then 'adjustment_id: ' || adjustment_id || ' repeats line ' || min(_line) over (partition by adjustment_id) "
+        "|| ' of this file; send a changed adjustment in a new file' end",
     ]
 
 

@@ -16,6 +16,7 @@ ADJUSTMENTS = (
     "ADJ-5,ACC-3,-9.00,Wrong account,2026-05-12T09:00:00Z,INV-202605-ACC-1\n"
     # the 15th day after 1 May, in the evening: still within the window
     "ADJ-6,ACC-1,-3.00,Last day,2026-05-16T18:00:00Z,INV-202605-ACC-1\n"
+    "ADJ-4,ACC-3,-7.50,Goodwill,2026-05-28T09:00:00Z,\n"
 )
 
 
@@ -48,6 +49,7 @@ def test_credits_land_on_the_next_invoice_and_late_disputes_are_quarantined(clos
         (3, "dispute of INV-202605-ACC-1 dated 2026-05-01 is outside the 15-day dispute window (R-CAL-6)"),
         (4, "disputed_invoice_id: INV-202601-ACC-2 is not a published invoice"),
         (6, "disputed_invoice_id: INV-202605-ACC-1 is an invoice of ACC-1, not of ACC-3"),
+        (8, "adjustment_id: ADJ-4 repeats line 5 of this file; send a changed adjustment in a new file"),
     ]
     assert [(i, str(a), d) for i, a, d in lines] == [
         ("INV-202606-ACC-1", "-3.00", "Last day (ADJ-6, re INV-202605-ACC-1)"),
