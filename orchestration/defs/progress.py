@@ -26,7 +26,10 @@ class CloseProgressHandler(logging.Handler):
         elif kind == "STEP_SKIPPED":
             line = f"  - {step} skipped"
         elif kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
-            line = f"    check failed: {event.event_specific_data.check_name}"
+            evaluation = event.event_specific_data
+            # a warning lists rows to review; only an error-severity check stops publication
+            outcome = "warned" if evaluation.severity == dg.AssetCheckSeverity.WARN else "failed"
+            line = f"    check {outcome}: {evaluation.check_name}"
         else:
             return
         print(line, file=sys.stderr, flush=True)
