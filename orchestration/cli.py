@@ -231,6 +231,16 @@ def run_monthly_job(job_name: str, invoice_month: str) -> dict[str, object]:
     except ValueError as exc:
         fail(str(exc))
     require_landed_warehouse()
+    if job_name == "autopay_run":
+        import duckdb
+
+        from orchestration.exports import MonthNotPublished, require_published
+
+        with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+            try:
+                require_published(con, invoice_month)
+            except MonthNotPublished as exc:
+                fail(str(exc))
     try:
         outcome = run_job(job_name, invoice_month)
     except ValueError as exc:

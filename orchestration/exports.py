@@ -17,6 +17,7 @@ import duckdb
 from orchestration.defs.partitions import parse_invoice_month
 from orchestration.warehouse import record_event, warehouse_path
 
+AUTOPAY_DAY = 10  # R-CAL-5
 AUTOPAY_COLUMNS = ("autopay_date", "account_id", "invoice_id", "amount", "payment_method")
 PAYOUT_COLUMNS = ("partner_id", "account_id", "invoice_id", "commission_type", "basis_amount", "amount", "earned_date")
 
@@ -45,15 +46,30 @@ def _write(path: Path, columns: tuple[str, ...], rows: list[tuple]) -> None:
     tmp.replace(path)  # readers never see half a file
 
 
+class MonthNotPublished(ValueError):
+    """The autopay run charges published invoices: an unpublished month would write an empty file
+    that looks like a real run."""
+
+
+def require_published(con: duckdb.DuckDBPyConnection, invoice_month: str) -> date:
+    invoice_date = parse_invoice_month(invoice_month)
+    published = con.execute(
+        "select count(*) from published.invoice_months where invoice_date = ?", [invoice_date]
+    ).fetchone()[0]
+    if not published:
+        raise MonthNotPublished(f"{invoice_month} is not published: close it first (`callbill close {invoice_month}`)")
+    return invoice_date
+
+
 def write_autopay_file(con: duckdb.DuckDBPyConnection, invoice_month: str, out_dir: Path | None = None) -> ExportResult:
     """The charges of the month's autopay run (the 10th): one row per open invoice of an autopay account."""
-    invoice_date = parse_invoice_month(invoice_month)
+    invoice_date = require_published(con, invoice_month)
     rows = con.execute(
         f"select {', '.join(AUTOPAY_COLUMNS)} from marts.rpt_autopay_charges "
         "where invoice_month = ? order by account_id, invoice_id",
         [invoice_date],
     ).fetchall()
-    result = ExportResult(run_date=rows[0][0] if rows else invoice_date)
+    result = ExportResult(run_date=rows[0][0] if rows else invoice_date.replace(day=AUTOPAY_DAY))
     path = (out_dir or exports_dir() / "autopay") / f"autopay_{invoice_month}.csv"
     _write(path, AUTOPAY_COLUMNS, rows)
     result.files.append(path)

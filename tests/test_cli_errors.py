@@ -51,6 +51,8 @@ def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkey
         ),
         ("close", "2026-05..2026-02"): "callbill: invoice month range ends before it starts: 2026-05..2026-02\n",
         ("land", str(tmp_path / "nowhere")): f"callbill: landing folder {tmp_path / 'nowhere'} does not exist\n",
+        # autopay charges published invoices: an empty file would look like a real run
+        ("autopay", "2026-09"): "callbill: 2026-09 is not published: close it first (`callbill close 2026-09`)\n",
         ("statement", "ACC-1", "2026-05", "--out", str(tmp_path / "s.pdf")): (
             "callbill: no published invoice for account ACC-1 dated 2026-05-01\n"
         ),

@@ -5,7 +5,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.dbt import callbill_ledger_models
 from orchestration.defs.partitions import invoice_months
-from orchestration.exports import write_autopay_file, write_payout_files
+from orchestration.exports import MonthNotPublished, write_autopay_file, write_payout_files
 from orchestration.snapshot import write_snapshot
 from orchestration.warehouse import connect
 
@@ -26,7 +26,10 @@ def autopay_charge_file(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     runs = {}
     with connect() as con:
         for month in context.partition_keys:
-            result = write_autopay_file(con, month)
+            try:
+                result = write_autopay_file(con, month)
+            except MonthNotPublished as refused:
+                raise dg.Failure(description=str(refused)) from None
             context.log.info(f"{month}: {result.rows} autopay charge(s), USD {result.total}: {result.files[0]}")
             runs[month] = {
                 "file": str(result.files[0]),
