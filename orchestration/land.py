@@ -46,6 +46,8 @@ class Column:
     required: bool = False
     allowed: tuple[str, ...] = ()
     pattern: str | None = None
+    minimum: int | None = None  # bounds of a number, inclusive
+    maximum: int | None = None
 
 
 def _c(name: str, type_: str = "varchar", required: bool = False, **kw: object) -> Column:
@@ -63,10 +65,10 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("partner_id"),
         _c("service_start_date", "date", True),
         _c("billing_start_date", "date"),
-        _c("free_months", "integer"),
-        _c("contract_term_months", "integer"),
+        _c("free_months", "integer", minimum=0),
+        _c("contract_term_months", "integer", minimum=0),
         _c("tax_exempt_certificate_id"),
-        _c("low_usage_allowance", "integer"),
+        _c("low_usage_allowance", "integer", minimum=0),
         _c("autopay", "boolean"),
         _c("invoice_emails"),
         _c("receipt_email"),
@@ -124,8 +126,8 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
     "partners": (
         _c("partner_id", required=True),
         _c("partner_name"),
-        _c("residual_rate", "rate", True),
-        _c("spiff_amount", "money"),
+        _c("residual_rate", "rate", True, maximum=1),
+        _c("spiff_amount", "money", minimum=0),
         _c("updated_at", "timestamp", True),
     ),
 }
@@ -275,6 +277,10 @@ def _problem_exprs(col: Column) -> list[str]:
             f"case when {present} and ({_typed_expr(col, cast)}) is null "
             f"then '{col.name}: ' || {v} || ' is not {expected[col.type]}' end"
         )
+    if col.minimum is not None:
+        problems.append(f"case when {cast} < {col.minimum} then '{col.name}: ' || {v} || ' is below {col.minimum}' end")
+    if col.maximum is not None:
+        problems.append(f"case when {cast} > {col.maximum} then '{col.name}: ' || {v} || ' is above {col.maximum}' end")
     if col.name.endswith("_id") and col.type == "varchar":
         # Ids are compared exactly: "X100 " would be a second call X100 (R-RATE-7), billed twice.
         problems.append(
@@ -322,6 +328,10 @@ def _entity_rules(entity: str) -> list[str]:
         rules.append(
             f"case when {_cast_column('quantity')} < 1 "
             "then 'quantity: ' || quantity || ' is not a number of units (1 or more)' end"
+        )
+        rules.append(
+            f"case when {_cast_column('end_date')} < {_cast_column('start_date')} "
+            "then 'end_date: ' || end_date || ' is before start_date ' || start_date end"
         )
     if entity == "payments":
         rules += _payment_rules()

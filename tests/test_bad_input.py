@@ -28,13 +28,20 @@ EXPECTED_FILES = {
     "cdrs/13_zero_bytes.csv": ("failed", 0, 0, 0),
     "payments/15_amounts.csv": ("landed", 3, 1, 2),
     "payments/16_card_number.csv": ("landed", 1, 0, 1),
-    "subscription_items/17_quantities.csv": ("landed", 3, 1, 2),
+    "subscription_items/17_quantities.csv": ("landed", 4, 1, 3),
+    "accounts/19_bounds.csv": ("landed", 1, 0, 1),
+    "partners/20_partner_rates.csv": ("landed", 3, 1, 2),
     "cdrs/18_padded_ids.csv": ("landed", 3, 1, 2),
 }
 
 TIMESTAMP = "is not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)"
 AMOUNT = "is not an amount like 1234.56 (a dot, at most 2 decimals, no thousands separator)"
 EXPECTED_REASONS = [
+    (
+        "19_bounds.csv",
+        2,
+        "free_months: -2 is below 0; contract_term_months: -12 is below 0; low_usage_allowance: -1 is below 0",
+    ),
     ("01_timestamps.csv", 4, f"start_time_utc: 03/04/2026 14:05 {TIMESTAMP}"),
     (
         "01_timestamps.csv",
@@ -58,6 +65,8 @@ EXPECTED_REASONS = [
     ("08_invalid_utf8.csv", 3, "malformed CSV line: not UTF-8 text"),
     ("18_padded_ids.csv", 3, 'call_id: "P100 " has blanks around it (ids are compared exactly)'),
     ("18_padded_ids.csv", 4, 'call_id: " P101" has blanks around it (ids are compared exactly)'),
+    ("20_partner_rates.csv", 3, "residual_rate: 1.5 is above 1"),
+    ("20_partner_rates.csv", 4, "spiff_amount: -10.00 is below 0"),
     ("15_amounts.csv", 2, f"amount: 1,234.56 {AMOUNT}"),
     ("15_amounts.csv", 3, f"amount: 1234.567 {AMOUNT}"),
     (
@@ -67,6 +76,7 @@ EXPECTED_REASONS = [
     ),
     ("17_quantities.csv", 3, "quantity: -3 is not a number of units (1 or more)"),
     ("17_quantities.csv", 4, "quantity: 0 is not a number of units (1 or more)"),
+    ("17_quantities.csv", 5, "end_date: 2026-03-01 is before start_date 2026-04-01"),
 ]
 
 EXPECTED_REFUSALS = {
@@ -98,6 +108,7 @@ def test_every_corpus_file_lands_what_is_valid_and_quarantines_the_rest(warehous
                  + (select count(*) from raw.payments p where p._file = m.file_path)
                  + (select count(*) from raw.accounts a where a._file = m.file_path)
                  + (select count(*) from raw.subscription_items i where i._file = m.file_path)
+                 + (select count(*) from raw.partners pa where pa._file = m.file_path)
         from raw.landed_files m where m.file_path like '%bad_input%'
         """,
     )

@@ -264,17 +264,24 @@ def test_a_call_to_a_destination_without_a_rate_blocks_the_close(warehouse, tmp_
     assert query(warehouse, "select count(*) from published.invoices")[0][0] == 0
 
 
-def test_recipient_problems_are_reported_but_the_account_is_billed(warehouse, tmp_path):
+def test_recipient_and_partner_problems_are_reported_but_the_account_is_billed(warehouse, tmp_path):
     six = ";".join(f"ap{i}@x.example" for i in range(6))
     account = (
-        f"ACC-3,Gamma,US,OR,97201,unlimited,,2025-06-01,2025-06-01,0,12,TX-EX-1,0,false,{six},,,2026-01-01T00:00:00Z"
+        # and a partner that never landed: no commission until it does, a warning too
+        f"ACC-3,Gamma,US,OR,97201,unlimited,P-404,2025-06-01,2025-06-01,0,12,TX-EX-1,0,false,{six},,,"
+        "2026-01-01T00:00:00Z"
     )
     land_small_with(tmp_path, {"accounts/too_many_recipients.csv": f"{ACCOUNT_HEADER}\n{account}"})
 
     result = close("2026-05")
 
     assert result.exit_code == 0, result.stderr
-    assert "checks warned      1 (invoice_recipients_are_valid)" in result.output
+    warned = next(line for line in result.output.splitlines() if line.startswith("checks warned"))
+    assert warned.startswith("checks warned      2 (")
+    assert sorted(warned.split("(")[1].rstrip(")").split(", ")) == [
+        "account_partner_is_known",
+        "invoice_recipients_are_valid",
+    ]
     assert query(warehouse, "select count(*) from published.invoices where account_id = 'ACC-3'")[0][0] == 1
 
 
