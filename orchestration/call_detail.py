@@ -16,8 +16,11 @@ class InvoiceNotFound(Exception):
     pass
 
 
-def write_call_detail(account_id: str, invoice_month: str, out: Path, warehouse: Path | None = None) -> int:
-    """Published invoices read the calls as published; drafts read the current build."""
+def write_call_detail(
+    account_id: str, invoice_month: str, out: Path, warehouse: Path | None = None
+) -> tuple[int, bool]:
+    """Published invoices read the calls as published; drafts read the current build. Returns the
+    number of calls and whether the invoice is a draft."""
     invoice_date = parse_invoice_month(invoice_month).isoformat()
     with connect(warehouse) as con:
         published = con.execute(
@@ -47,7 +50,8 @@ def write_call_detail(account_id: str, invoice_month: str, out: Path, warehouse:
             """,
             {"account": account_id, "invoice_date": invoice_date},
         )
-        return con.execute(
+        count = con.execute(
             f"select count(*) from {source} where account_id = ? and invoice_date = ? and line_type is not null",
             [account_id, invoice_date],
         ).fetchone()[0]
+        return count, not published

@@ -285,10 +285,13 @@ def calls(account_id: str, invoice_month: str, out: Path) -> None:
 
     require_landed_warehouse()
     try:
-        count = write_call_detail(account_id, invoice_month, out)
+        count, is_draft = write_call_detail(account_id, invoice_month, out)
     except (InvoiceNotFound, ValueError) as exc:
         fail(str(exc))
-    click.echo(f"wrote {count:,} billed calls to {out}")
+    if is_draft:
+        click.echo(f"wrote {count:,} calls of the draft invoice (not published; a close may still change it) to {out}")
+    else:
+        click.echo(f"wrote {count:,} billed calls to {out}")
 
 
 @main.command()

@@ -69,9 +69,12 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(clo
 
 def test_call_detail_csv_of_a_published_invoice(warehouse, tmp_path):
     run("land", str(FIXTURES / "landing_small"))
-    run("close", "2026-05")
+    run("close", "2026-05", "--no-publish")
     out = tmp_path / "acc1_may.csv"
-    assert "wrote 5 billed calls" in run("calls", "ACC-1", "2026-05", "--out", str(out)).output
+    draft = run("calls", "ACC-1", "2026-05", "--out", str(out)).output
+    assert f"wrote 5 calls of the draft invoice (not published; a close may still change it) to {out}" in draft
+    run("close", "2026-05")
+    assert f"wrote 5 billed calls to {out}" in run("calls", "ACC-1", "2026-05", "--out", str(out)).output
     with out.open() as fh:
         rows = list(csv.DictReader(fh))
     assert [r["call_id"] for r in rows] == ["C1", "C2", "C3", "C4", "C5"]
