@@ -421,8 +421,16 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     p = _quote(str(path))
     if path.suffix.lower() == ".parquet":
         con.execute(f"create temp table incoming_raw as select * from read_parquet({p})")
-        cols = [r[0] for r in con.execute("describe incoming_raw").fetchall()]
-        casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in cols)
+        described = con.execute("describe incoming_raw").fetchall()
+        cols = [r[0] for r in described]
+        # A Parquet TIMESTAMP WITH TIME ZONE is an instant (pandas and Spark write UTC this way):
+        # its UTC time, unlike a text offset, which says the sender's clock was not on UTC.
+        casts = ", ".join(
+            f'cast(timezone(\'UTC\', "{c}") as varchar) as "{c}"'
+            if type_ == "TIMESTAMP WITH TIME ZONE"
+            else f'cast("{c}" as varchar) as "{c}"'
+            for c, type_, *_ in described
+        )
         con.execute(f"create temp view incoming as select rowid + 1 as _line, {casts} from incoming_raw")
         con.execute("create temp table rejects (line bigint, csv_line varchar, error_message varchar)")
         return cols

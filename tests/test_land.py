@@ -128,3 +128,34 @@ def test_dates_and_whole_numbers_are_checked_and_blank_padded_values_are_typed(w
         ("cdrs", 4, "duration_sec: 1e3 is not a whole number"),
     ]
     assert typed == [(datetime(2026, 4, 3, 14, 5, 9), 60)]
+
+
+def test_parquet_timestamps_with_a_time_zone_land_as_their_utc_time(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    with duckdb.connect() as con:
+        # what pandas and Spark write for UTC times: TIMESTAMP WITH TIME ZONE, an instant
+        con.execute(
+            "copy (select * from (values "
+            "('Z1', timestamptz '2026-04-10 10:00:00+00', timestamptz '2026-04-10 10:01:00+00', 60), "
+            "('Z2', timestamptz '2026-04-10 12:00:00.5+02', null, 30)) "
+            "as calls(call_id, start_time_utc, end_time_utc, duration_sec)) to '{}' (format parquet)".format(
+                tmp_path / "instants.parquet"
+            )
+        )
+        con.execute(
+            f"copy (select call_id, 'ACC-1' as account_id, 'outbound' as direction, '+15125550100' as source_number, "
+            f"'+15125550199' as destination_number, start_time_utc, end_time_utc, duration_sec "
+            f"from '{tmp_path / 'instants.parquet'}') to '{folder / 'cdrs' / 'z_instants.parquet'}' (format parquet)"
+        )
+    report = land_folder(folder)
+    landed = [f for f in report.files if f.path.name == "z_instants.parquet"][0]
+    assert (landed.landed, landed.accepted, landed.quarantined) == (2, 2, 0)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        calls = con.execute(
+            "select call_id, start_time_utc, end_time_utc from raw.cdrs where call_id like 'Z%' order by 1"
+        ).fetchall()
+    assert calls == [
+        ("Z1", datetime(2026, 4, 10, 10, 0), datetime(2026, 4, 10, 10, 1)),
+        ("Z2", datetime(2026, 4, 10, 10, 0, 0, 500000), None),  # 12:00:00.5 at +02:00
+    ]
