@@ -197,6 +197,8 @@ def test_unknown_plan_fails_the_close_and_publishes_nothing(warehouse, tmp_path)
 
     assert result.exit_code == 1
     assert "close 2026-05 failed, nothing published: account_plan_is_known" in result.stderr
+    # the failing row, so the team sees which plan to add or correct without reading the test's SQL
+    assert "account_plan_is_known (1 failing row(s), e.g. {'from_field': 'platinum'})" in result.stderr
     assert query(warehouse, "select count(*) from published.invoices")[0][0] == 0
     assert query(warehouse, "select count(*) from published.invoice_lines")[0][0] == 0
     failures = query(

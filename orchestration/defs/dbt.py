@@ -56,21 +56,44 @@ class CallbillTranslator(DagsterDbtTranslator):
 translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def failed_dbt_nodes(run_results: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Tests that failed and nodes that errored in a dbt run_results.json, by name."""
+def failed_dbt_nodes(run_results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Tests that failed and nodes that errored in a dbt run_results.json, by name; a failed test
+    with its first failing rows, so the billing team sees what to fix without reading its SQL."""
     failures = []
     for result in run_results.get("results", []):
         if result.get("status") in ("fail", "error"):
             unique_id = result["unique_id"]
-            failures.append(
-                {
-                    "check": unique_id.split(".")[2],
-                    "kind": unique_id.split(".")[0],
-                    "status": result["status"],
-                    "message": error_reason(result.get("message") or ""),
-                }
-            )
+            failure: dict[str, Any] = {
+                "check": unique_id.split(".")[2],
+                "kind": unique_id.split(".")[0],
+                "status": result["status"],
+                "message": error_reason(result.get("message") or ""),
+            }
+            if failure["kind"] == "test" and result["status"] == "fail" and result.get("compiled_code"):
+                failure["failing_rows"] = result.get("failures")
+                failure["first_failing_rows"] = first_failing_rows(result["compiled_code"])
+            failures.append(failure)
     return failures
+
+
+def first_failing_rows(test_sql: str, limit: int = 3) -> list[dict[str, str]]:
+    """A failed dbt test's first rows (its SQL selects the failing rows), as text."""
+    try:
+        with connect() as con:
+            cursor = con.execute(f"select * from ({test_sql}) as failing limit {limit}")
+            columns = [d[0] for d in cursor.description]
+            return [{c: str(v) for c, v in zip(columns, row, strict=True)} for row in cursor.fetchall()]
+    except Exception:  # the reason is still reported without its rows
+        return []
+
+
+def describe_failure(failure: Mapping[str, Any]) -> str:
+    if failure["kind"] != "test":
+        return f"{failure['check']}: {failure['message']}"
+    rows = failure.get("first_failing_rows")
+    if not rows:
+        return failure["check"]
+    return f"{failure['check']} ({failure['failing_rows']} failing row(s), e.g. {rows[0]})"
 
 
 def error_reason(message: str) -> str:
@@ -102,7 +125,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
                     {"source": "dbt", "run_id": context.run.run_id, **failure},
                     dbt_vars["invoice_month_start"],
                 )
-        names = "; ".join(f"{f['check']}: {f['message']}" if f["kind"] != "test" else f["check"] for f in failures)
+        names = "; ".join(describe_failure(f) for f in failures)
         raise dg.Failure(
             description=f"dbt build failed for {key_range.start}..{key_range.end}: {names}",
             metadata={"failures": dg.MetadataValue.json(failures)},
