@@ -220,16 +220,30 @@ phones as (
     group by invoice_id
 ),
 
-low_usage_honoured as (
-    select full_month_items.*
+-- The allowance counts devices: an item of 5 declared phones is 5, and the item that crosses the
+-- allowance is honoured for the devices left.
+low_usage_declared as (
+    select
+        full_month_items.*,
+        coalesce(sum(full_month_items.quantity) over (
+            partition by full_month_items.invoice_id
+            order by full_month_items.item_id
+            rows between unbounded preceding and 1 preceding
+        ), 0) as declared_before
     from full_month_items
     inner join phones
         on full_month_items.invoice_id = phones.invoice_id
     where full_month_items.is_low_usage
         and full_month_items.low_usage_price is not null
         and phones.phones >= {{ var("low_usage_min_phones", 20) }}
-    qualify row_number() over (partition by full_month_items.invoice_id order by full_month_items.item_id)
-        <= full_month_items.low_usage_allowance
+),
+
+low_usage_honoured as (
+    select
+        *,
+        least(quantity, low_usage_allowance - declared_before) as honoured_quantity
+    from low_usage_declared
+    where declared_before < low_usage_allowance
 ),
 
 low_usage as (
@@ -241,7 +255,7 @@ low_usage as (
         product_code,
         product_description,
         low_usage_price - monthly_price as unit_discount,
-        sum(quantity) as quantity,
+        sum(honoured_quantity) as quantity,
         {{ sorted_text_array('item_id') }} as item_ids
     from low_usage_honoured
     group by all

@@ -170,10 +170,14 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
         declared = sorted(
             (i for i in billed_items if i["low_usage"] == "true" and products[i["product_code"]]["low_usage_price"]),
             key=lambda i: i["item_id"],
-        )[:allowance]
+        )
         discounts: dict[str, int] = defaultdict(int)
+        left = allowance  # devices, lowest item ids first
         for i in declared:
-            discounts[i["product_code"]] += int(i["quantity"])
+            honoured = min(int(i["quantity"]), left)
+            if honoured > 0:
+                discounts[i["product_code"]] += honoured
+            left -= honoured
         for code, qty in discounts.items():
             unit = Decimal(products[code]["low_usage_price"]) - Decimal(products[code]["monthly_price"])
             lines[account_id].append(("low_usage_discount", cents(qty * unit)))
