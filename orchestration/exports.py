@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.defs.partitions import parse_invoice_month
-from orchestration.warehouse import record_event, warehouse_path
+from orchestration.warehouse import record_event, utc_now, warehouse_path
 
 AUTOPAY_DAY = 10  # R-CAL-5
 AUTOPAY_COLUMNS = ("autopay_date", "account_id", "invoice_id", "amount", "payment_method")
@@ -85,31 +85,86 @@ def write_autopay_file(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
 
 
 def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_dir: Path | None = None) -> ExportResult:
-    """Commissions payable on the 15th of the month (R-COMM-1): one file per partner."""
+    """The partner payout of the 15th of the month (R-COMM-1), one file per partner: every commission
+    due by then that no earlier payout paid, and a clawback of each paid spiff whose first invoice is
+    no longer paid in full. Recorded in published.commission_payouts; a payout run again rewrites
+    the files it sent, unchanged."""
     payout_date = parse_invoice_month(invoice_month).replace(day=15)
-    rows = con.execute(
-        f"select {', '.join(PAYOUT_COLUMNS)} from marts.fct_commissions "
-        "where payout_date = ? order by partner_id, commission_type, account_id, invoice_id",
-        [payout_date],
-    ).fetchall()
-    result = ExportResult(run_date=payout_date)
-    folder = out_dir or exports_dir() / "payouts" / invoice_month
-    if folder.exists():
-        for stale in folder.glob("*.csv"):
-            stale.unlink()
-    for partner in sorted({r[0] for r in rows}):
-        partner_rows = [r for r in rows if r[0] == partner]
-        path = folder / f"payout_{invoice_month}_{partner}.csv"
-        _write(path, PAYOUT_COLUMNS, partner_rows)
-        total = sum((r[5] for r in partner_rows), Decimal("0.00"))
-        result.files.append(path)
-        result.by_file[path.name] = {"rows": len(partner_rows), "total": str(total)}
-    result.rows = len(rows)
-    result.total = sum((r[5] for r in rows), Decimal("0.00"))
-    record_event(
-        con,
-        "commission_payout",
-        {"payout_date": payout_date.isoformat(), "partners": result.by_file, "total": str(result.total)},
-        payout_date.replace(day=1).isoformat(),
-    )
+    columns = ", ".join(PAYOUT_COLUMNS)
+    con.execute("begin transaction")
+    try:
+        paid_before = con.execute(
+            "select count(*) from published.commission_payouts where payout_date = ?", [payout_date]
+        ).fetchone()[0]
+        if not paid_before:
+            con.execute(
+                f"""
+                insert into published.commission_payouts ({columns}, payout_date, paid_at)
+                with paid as (select * from published.commission_payouts),
+                due as (
+                    select {columns} from marts.fct_commissions as due
+                    where due.payout_date <= $payout_date
+                        and not exists (
+                            select 1 from paid
+                            where paid.partner_id = due.partner_id and paid.account_id = due.account_id
+                                and paid.invoice_id = due.invoice_id and paid.commission_type = due.commission_type
+                        )
+                ),
+                reversed_spiffs as (
+                    select
+                        spiff.partner_id, spiff.account_id, spiff.invoice_id, 'clawback' as commission_type,
+                        spiff.amount as basis_amount, -spiff.amount as amount, $payout_date as earned_date
+                    from paid as spiff
+                    where spiff.commission_type = 'spiff'
+                        and not exists (
+                            select 1 from marts.fct_commissions as earned
+                            where earned.commission_type = 'spiff' and earned.partner_id = spiff.partner_id
+                                and earned.account_id = spiff.account_id and earned.invoice_id = spiff.invoice_id
+                        )
+                        and not exists (
+                            select 1 from paid as clawed_back
+                            where clawed_back.commission_type = 'clawback'
+                                and clawed_back.partner_id = spiff.partner_id
+                                and clawed_back.account_id = spiff.account_id
+                                and clawed_back.invoice_id = spiff.invoice_id
+                        )
+                )
+                select *, $payout_date, $paid_at from (select * from due union all select * from reversed_spiffs)
+                """,
+                {"payout_date": payout_date, "paid_at": utc_now()},
+            )
+        rows = con.execute(
+            f"select {columns} from published.commission_payouts where payout_date = ? "
+            "order by partner_id, commission_type, account_id, invoice_id",
+            [payout_date],
+        ).fetchall()
+        result = ExportResult(run_date=payout_date)
+        folder = out_dir or exports_dir() / "payouts" / invoice_month
+        if folder.exists():
+            for stale in folder.glob("*.csv"):
+                stale.unlink()
+        for partner in sorted({r[0] for r in rows}):
+            partner_rows = [r for r in rows if r[0] == partner]
+            path = folder / f"payout_{invoice_month}_{partner}.csv"
+            _write(path, PAYOUT_COLUMNS, partner_rows)
+            total = sum((r[5] for r in partner_rows), Decimal("0.00"))
+            result.files.append(path)
+            result.by_file[path.name] = {"rows": len(partner_rows), "total": str(total)}
+        result.rows = len(rows)
+        result.total = sum((r[5] for r in rows), Decimal("0.00"))
+        record_event(
+            con,
+            "commission_payout",
+            {
+                "payout_date": payout_date.isoformat(),
+                "partners": result.by_file,
+                "total": str(result.total),
+                "reproduced": bool(paid_before),
+            },
+            payout_date.replace(day=1).isoformat(),
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
     return result

@@ -75,6 +75,20 @@ create table if not exists published.invoice_months (
     total decimal(18, 2) not null
 );
 
+-- What each partner payout file paid (R-COMM-1), written once by the payout run of its 15th and
+-- never changed: a commission is paid once, and a paid spiff whose payment was reversed is clawed back.
+create table if not exists published.commission_payouts (
+    payout_date date not null,
+    partner_id varchar not null,
+    account_id varchar not null,
+    invoice_id varchar not null,
+    commission_type varchar not null,
+    basis_amount decimal(18, 2) not null,
+    amount decimal(18, 2) not null,
+    earned_date date,
+    paid_at timestamp not null
+);
+
 -- No primary key: an index over every published call costs more than copying the month's calls;
 -- publication checks in its transaction that none of them is published already (R-INV-2).
 create table if not exists published.rated_calls (

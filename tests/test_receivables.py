@@ -208,3 +208,41 @@ def test_residual_on_the_15th_and_spiff_only_after_full_payment(closed_may, ware
         warehouse, "select count(*) from audit.billing_events where event_type in ('commission_payout', 'autopay_file')"
     )
     assert events == [(2,)]
+
+
+def payout_rows(warehouse, month: str) -> list[tuple[str, str, str]]:
+    path = warehouse.parent / "exports" / "payouts" / month / f"payout_{month}_P-001.csv"
+    return [(r["commission_type"], r["invoice_id"], r["amount"]) for r in csv.DictReader(path.open())]
+
+
+def test_a_commission_is_paid_once_late_if_need_be_and_a_reversed_spiff_is_clawed_back(closed_may, warehouse):
+    total = totals(warehouse)
+    run("payout", "2026-05")
+    assert [row[0] for row in payout_rows(warehouse, "2026-05")] == ["residual"]
+    # ACC-2's first invoice is not paid yet, and May's residual was paid in May: nothing payable
+    assert "nothing payable" in run("payout", "2026-06").output
+    # Paid in full on 20 May, but the payment lands after the payout of 15 June ran: the spiff was
+    # due then, and the next payout pays it instead of never.
+    full = f"PAY-B1,ACC-2,,2026-05-20T10:00:00Z,{total['ACC-2']},ach,,6789,false,settled"
+    land_small_with(closed_may, {"payments/late.csv": f"{PAYMENT_HEADER}\n{full}"})
+    july = run("payout", "2026-07")
+    assert "payout_2026-07_P-001.csv     1 row(s)  USD       150.00" in july.output
+    assert payout_rows(warehouse, "2026-07") == [("spiff", INVOICE["ACC-2"], "150.00")]
+    assert query(
+        warehouse, "select payout_date::varchar from marts.fct_commissions where commission_type = 'spiff'"
+    ) == [("2026-06-15",)]
+    # The payment is charged back after the spiff was paid: August's payout claws it back, once.
+    land_small_with(
+        closed_may, {"payments/chargeback.csv": f"{PAYMENT_HEADER}\n{full.replace('settled', 'chargeback')}"}
+    )
+    run("payout", "2026-08")
+    assert payout_rows(warehouse, "2026-08") == [("clawback", INVOICE["ACC-2"], "-150.00")]
+    assert "nothing payable" in run("payout", "2026-09").output
+    # A payout run again rewrites the file it sent, as it was: July still paid the spiff.
+    run("payout", "2026-07")
+    assert payout_rows(warehouse, "2026-07") == [("spiff", INVOICE["ACC-2"], "150.00")]
+    assert query(
+        warehouse,
+        "select payout_date::varchar, commission_type, amount::varchar from published.commission_payouts "
+        "where account_id = 'ACC-2' and commission_type <> 'residual' order by payout_date",
+    ) == [("2026-07-15", "spiff", "150.00"), ("2026-08-15", "clawback", "-150.00")]
