@@ -511,7 +511,8 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
     columns = ENTITIES[entity]
     missing = [c.name for c in columns if c.name not in file_cols]
     if missing:
-        return FileResult(path, entity, "failed", message=f"missing column(s) {', '.join(missing)} in header")
+        hint = "; the file is read comma-separated, and its header has semicolons" if ";" in "".join(file_cols) else ""
+        return FileResult(path, entity, "failed", message=f"missing column(s) {', '.join(missing)} in header{hint}")
     unexpected = [c for c in file_cols if c not in {col.name for col in columns}]
     if unexpected:
         return FileResult(
@@ -604,8 +605,15 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
 
 def landing_files(in_dir: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
     """(file, entity) pairs in a stable order, and the files that belong to no entity."""
+    if in_dir.is_file():
+        raise LandingError(
+            f"{in_dir} is a file: land takes the landing folder, the one with the entity folders "
+            f"({', '.join(LANDING_ORDER)})"
+        )
     if not in_dir.is_dir():
         raise LandingError(f"landing folder {in_dir} does not exist")
+    if in_dir.name in ENTITIES and not any(p.name in ENTITIES for p in in_dir.iterdir() if p.is_dir()):
+        raise LandingError(f"{in_dir} is the {in_dir.name} folder itself: land takes its parent, the landing folder")
     found, unknown = [], []
     for path in sorted(p for p in in_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
         entity = path.relative_to(in_dir).parts[0]

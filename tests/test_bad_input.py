@@ -32,6 +32,7 @@ EXPECTED_FILES = {
     "accounts/19_bounds.csv": ("landed", 1, 0, 1),
     "partners/20_partner_rates.csv": ("landed", 3, 1, 2),
     "cdrs/18_padded_ids.csv": ("landed", 3, 1, 2),
+    "cdrs/21_semicolons.csv": ("failed", 0, 0, 0),
 }
 
 TIMESTAMP = "is not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)"
@@ -85,6 +86,9 @@ EXPECTED_REFUSALS = {
     "direction, source_number, destination_number, start_time_utc, end_time_utc, duration_sec",
     "12_empty.csv": "empty file: no header row",
     "13_zero_bytes.csv": "0-byte file: nothing in it (was the transfer cut short?); send it again",
+    "21_semicolons.csv": "missing column(s) call_id, account_id, direction, source_number, destination_number, "
+    "start_time_utc, end_time_utc, duration_sec in header; the file is read comma-separated, and its header has "
+    "semicolons",
 }
 
 
@@ -133,7 +137,7 @@ def test_the_cli_reports_every_file_and_landing_again_adds_nothing(warehouse):
     first = CliRunner().invoke(main, ["land", str(CORPUS)])
     assert first.exit_code == 1
     assert "cdrs/06_duplicates_a.csv" in first.output
-    assert first.stderr.startswith("callbill: 4 file(s) could not be landed: 09_missing_column.csv: missing column")
+    assert first.stderr.startswith("callbill: 5 file(s) could not be landed: 09_missing_column.csv: missing column")
     assert first.stderr.count("\n") == 1  # one line
     before = query(warehouse, "select (select count(*) from raw.cdrs), (select count(*) from raw.quarantine)")
 

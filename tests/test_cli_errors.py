@@ -51,6 +51,15 @@ def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkey
         ),
         ("close", "2026-05..2026-02"): "callbill: invoice month range ends before it starts: 2026-05..2026-02\n",
         ("land", str(tmp_path / "nowhere")): f"callbill: landing folder {tmp_path / 'nowhere'} does not exist\n",
+        ("land", str(FIXTURES / "landing_small" / "accounts" / "a.csv")): (
+            f"callbill: {FIXTURES / 'landing_small' / 'accounts' / 'a.csv'} is a file: land takes the landing "
+            "folder, the one with the entity folders (accounts, partners, subscription_items, account_changes, cdrs, "
+            "payments, adjustments)\n"
+        ),
+        ("land", str(FIXTURES / "landing_small" / "accounts")): (
+            f"callbill: {FIXTURES / 'landing_small' / 'accounts'} is the accounts folder itself: land takes its "
+            "parent, the landing folder\n"
+        ),
         # autopay charges published invoices: an empty file would look like a real run
         ("autopay", "2026-09"): "callbill: 2026-09 is not published: close it first (`callbill close 2026-09`)\n",
         ("statement", "ACC-1", "2026-05", "--out", str(tmp_path / "s.pdf")): (
