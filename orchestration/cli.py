@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import signal
 import sys
 import time
 from decimal import Decimal
@@ -322,7 +323,13 @@ def dashboards(port: int) -> None:
     os.environ.setdefault("CALLBILL_SNAPSHOT", str(snapshot_path()))
     click.echo(f"dashboards on http://127.0.0.1:{port} (snapshot {os.environ['CALLBILL_SNAPSHOT']}); Ctrl-C stops")
     command = [sys.executable, "-m", "streamlit", "run", str(app), *streamlit_flags(port)]
-    sys.exit(subprocess.run(command).returncode)
+    server = subprocess.Popen(command)
+    # Stopped by a service manager (SIGTERM), the server stops too instead of living on without us.
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    try:
+        sys.exit(server.wait())
+    except KeyboardInterrupt:  # Ctrl-C reaches both; wait for the server to finish
+        sys.exit(server.wait())
 
 
 def streamlit_flags(port: int) -> list[str]:

@@ -130,3 +130,47 @@ def test_receivables_commissions_and_close_status_pages(generated):
         r[0] for r in marts(generated, "select invoices from published.invoice_months order by 1")
     ]
     assert [s.value for s in status.success] == ["No failing checks."]
+
+
+def test_stopping_the_dashboards_command_stops_its_server(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    health = f"http://127.0.0.1:{port}/_stcore/health"
+    env = {**os.environ, "CALLBILL_WAREHOUSE": str(tmp_path / "callbill.duckdb")}
+    command = [str(Path(sys.executable).parent / "callbill"), "dashboards", "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(health, timeout=5)
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)  # what a service manager sends: to callbill only
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while True:  # the server goes with it
+            try:
+                urllib.request.urlopen(health, timeout=2)
+            except OSError:
+                break
+            assert time.monotonic() < deadline, "the Streamlit server outlived `callbill dashboards`"
+            time.sleep(0.5)
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of its process group
+        except ProcessLookupError:
+            pass
