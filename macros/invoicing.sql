@@ -294,6 +294,31 @@ prorated as (
     group by all
 ),
 
+-- A device honoured as low usage for the invoice month that started during the month before is
+-- billed its partial month at the low-usage price too: the same discount, prorated.
+prorated_low_usage as (
+    select
+        prorated_items.invoice_id,
+        prorated_items.account_id,
+        prorated_items.invoice_date,
+        prorated_items.product_code,
+        prorated_items.product_description,
+        prorated_items.low_usage_price - prorated_items.monthly_price as unit_discount,
+        prorated_items.days_in_month,
+        prorated_items.prorated_days,
+        prorated_items.usage_month_start,
+        {{ add_days('prorated_items.usage_month_end', '1 - prorated_items.prorated_days') }} as service_period_start,
+        prorated_items.usage_month_end as service_period_end,
+        sum(low_usage_honoured.honoured_quantity) as quantity,
+        {{ sorted_text_array('prorated_items.item_id') }} as item_ids
+    from prorated_items
+    inner join low_usage_honoured
+        on prorated_items.invoice_id = low_usage_honoured.invoice_id
+        and prorated_items.item_id = low_usage_honoured.item_id
+    where prorated_items.prorated_days > 0
+    group by all
+),
+
 final as (
     select
         invoice_id,
@@ -349,6 +374,25 @@ final as (
         product_code || '|low_usage' as line_group,
         item_ids
     from low_usage
+
+    union all
+
+    select
+        invoice_id,
+        account_id,
+        invoice_date,
+        'low_usage_discount' as line_type,
+        product_code,
+        'Low-usage discount: ' || product_description || ' × ' || cast(quantity as string) || ', '
+            || cast(prorated_days as string) || ' days of ' || {{ month_label('usage_month_start') }} as description,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(round(unit_discount * prorated_days / days_in_month, 6) as decimal(18, 6)) as unit_price,
+        {{ divide_to_cents('quantity * unit_discount * prorated_days', 'days_in_month') }} as amount,
+        service_period_start,
+        service_period_end,
+        product_code || '|low_usage|' || cast(service_period_start as string) as line_group,
+        item_ids
+    from prorated_low_usage
 )
 
 select * from final

@@ -136,6 +136,7 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
     # Recurring (R-CAL-2, R-PRORATE-1..3)
     full: dict[tuple[str, str], int] = defaultdict(int)
     prorated: dict[tuple[str, str, date], int] = defaultdict(int)
+    prorated_starts: dict[str, date] = {}  # item id -> the day its partial month starts
     full_items: dict[str, list[dict[str, str]]] = defaultdict(list)
     items = latest(rows(landing / "subscription_items"), "item_id")
     for item in items.values():
@@ -152,6 +153,7 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
         in_service_from_start = account.service_end is None or account.service_end >= start
         if usage_start < start < invoice_date and (end is None or end >= start) and in_service_from_start:
             prorated[(item["account_id"], item["product_code"], start)] += int(item["quantity"])
+            prorated_starts[item["item_id"]] = start
     for (account_id, code), qty in full.items():
         lines[account_id].append((products[code]["line_type"], cents(qty * Decimal(products[code]["monthly_price"]))))
     for (account_id, code, start), qty in prorated.items():
@@ -172,15 +174,23 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
             key=lambda i: i["item_id"],
         )
         discounts: dict[str, int] = defaultdict(int)
+        prorated_discounts: dict[tuple[str, date], int] = defaultdict(int)
         left = allowance  # devices, lowest item ids first
         for i in declared:
             honoured = min(int(i["quantity"]), left)
             if honoured > 0:
                 discounts[i["product_code"]] += honoured
+                if i["item_id"] in prorated_starts:  # its partial month before, at the low-usage price too
+                    prorated_discounts[(i["product_code"], prorated_starts[i["item_id"]])] += honoured
             left -= honoured
         for code, qty in discounts.items():
             unit = Decimal(products[code]["low_usage_price"]) - Decimal(products[code]["monthly_price"])
             lines[account_id].append(("low_usage_discount", cents(qty * unit)))
+        for (code, start), qty in prorated_discounts.items():
+            unit = Decimal(products[code]["low_usage_price"]) - Decimal(products[code]["monthly_price"])
+            dim = days_in_month(start)
+            if dim - start.day > 0:
+                lines[account_id].append(("low_usage_discount", cents(qty * unit * (dim - start.day) / dim)))
 
     # Change fees (R-FEE-1)
     fee = next(Decimal(f["amount"]) for f in seed("fee_rates") if f["fee_code"] == "change_fee")
