@@ -184,12 +184,64 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{entity} ({cols}, {LINEAGE_COLUMNS})")
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> tuple[str, int]:
+    """The file's sha256, and its number of lines (counted on the same read)."""
     digest = hashlib.sha256()
+    lines, last = 0, b"\n"
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return digest.hexdigest(), lines + (last != b"\n")
+
+
+def _number_lines_as_in_the_file(con: duckdb.DuckDBPyConnection, path: Path, file_lines: int) -> None:
+    """Give `incoming` the file's own line numbers when its rows are not one line each.
+
+    The reader skips blank lines and a quoted value may span lines, so a row's position is then not
+    its line. Counting the file's lines tells (one line per row, the header and the rejected lines
+    included, is the common case and costs nothing more); otherwise Python's csv module finds the
+    line each row starts on, and the rows the reader kept get those of the lines it did not reject.
+    """
+    if path.suffix.lower() != ".csv":
+        return
+    kept, rejected = con.execute(
+        "select (select count(*) from incoming_raw), (select count(*) from rejects)"
+    ).fetchone()
+    with path.open("rb") as fh:  # blank lines at the very end number no row
+        fh.seek(max(0, path.stat().st_size - 4096))
+        tail = fh.read()
+    trailing_blank_lines = max(0, tail[len(tail.rstrip(b"\r\n")) :].count(b"\n") - 1)
+    if file_lines - trailing_blank_lines == kept + rejected + 1:
+        return
+    import pandas as pd  # only for the rare file whose rows are not one line each
+
+    rejected_lines = {line for (line,) in con.execute("select line from rejects").fetchall()}
+    starts = []
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        previous = reader.line_num
+        for record in reader:
+            if record and previous + 1 not in rejected_lines:
+                starts.append(previous + 1)
+            previous = reader.line_num
+    if len(starts) != kept:  # the two readers disagree on the rows: keep the row positions
+        return
+    con.register("file_lines", pd.DataFrame({"k": range(kept), "line": starts}))
+    con.execute(
+        """
+        drop view if exists incoming;
+        create or replace temp table incoming_numbered as
+        select file_lines.line as _line, incoming_raw.*
+        from (select rowid as k, * from incoming_raw) as incoming_raw
+        join file_lines using (k);
+        alter table incoming_numbered drop column k;
+        create temp view incoming as select * from incoming_numbered;
+        """
+    )
+    con.unregister("file_lines")
 
 
 def _quote(text: str) -> str:
@@ -501,12 +553,13 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             read_error = None
         except (duckdb.Error, LandingError) as exc:
             file_cols, read_error = None, str(exc).splitlines()[0]
-        digest = digest_of_file.result()
+        digest, file_lines = digest_of_file.result()
     seen = con.execute("select file_path from raw.landed_files where sha256 = ?", [digest]).fetchone()
     if seen:
         return FileResult(path, entity, "already landed", message=f"same content as {seen[0]}")
     if file_cols is None:
         return FileResult(path, entity, "failed", message=read_error)
+    _number_lines_as_in_the_file(con, path, file_lines)
 
     columns = ENTITIES[entity]
     missing = [c.name for c in columns if c.name not in file_cols]

@@ -11,6 +11,15 @@ from orchestration.cli import main
 from orchestration.land import land_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REQUIRED_CALL_FIELDS = (
+    "call_id",
+    "account_id",
+    "direction",
+    "source_number",
+    "destination_number",
+    "start_time_utc",
+    "duration_sec",
+)
 
 
 def test_landing_the_same_folder_twice_adds_nothing_the_second_time(warehouse):
@@ -158,4 +167,38 @@ def test_parquet_timestamps_with_a_time_zone_land_as_their_utc_time(warehouse, t
     assert calls == [
         ("Z1", datetime(2026, 4, 10, 10, 0), datetime(2026, 4, 10, 10, 1)),
         ("Z2", datetime(2026, 4, 10, 10, 0, 0, 500000), None),  # 12:00:00.5 at +02:00
+    ]
+
+
+def test_quarantine_lines_are_the_files_own_after_blank_lines_and_values_over_two_lines(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    header = "call_id,account_id,direction,source_number,destination_number,start_time_utc,end_time_utc,duration_sec"
+    call = "{},ACC-1,outbound,+15125550100,+15125550199,2026-04-03T14:05:09Z,,{}"
+    (folder / "cdrs" / "z_gaps.csv").write_text(
+        "\n".join([header, call.format("Y1", 60), "", "", call.format("Y3", 60), ",,,,,,,", call.format("Y5", -1)])
+        + "\n\n"
+    )
+    accounts = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()
+    (folder / "accounts" / "z_names.csv").write_text(
+        "\n".join([accounts[0], accounts[1].replace("Acme", '"Acme\nWest"').replace("ACC-1,", "ACC-W,", 1)])
+        + "\n"
+        + accounts[2].replace("ACC-2,", "ACC-V,", 1).replace(",2,24,", ",-1,24,")
+        + "\n"
+    )
+    land_folder(folder)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        lines = con.execute(
+            "select call_id, _line from raw.cdrs where _file like '%z_gaps.csv' order by _line"
+        ).fetchall()
+        reasons = con.execute(
+            "select file_path, line_number, reason from raw.quarantine where file_path like '%z_%' "
+            "order by file_path, line_number"
+        ).fetchall()
+    assert lines == [("Y1", 2), ("Y3", 5)]  # lines 3 and 4 are blank
+    assert [(path.rsplit("/", 1)[1], line, reason) for path, line, reason in reasons] == [
+        # the name on lines 2-3 is one value: the next account starts on line 4
+        ("z_names.csv", 4, "free_months: -1 is below 0"),
+        ("z_gaps.csv", 6, "; ".join(f"missing required field {c}" for c in REQUIRED_CALL_FIELDS)),
+        ("z_gaps.csv", 7, "duration_sec: negative duration"),
     ]
