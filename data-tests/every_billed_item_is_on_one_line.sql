@@ -1,5 +1,5 @@
 -- R-INV-3: every subscription item billed on an invoice is on exactly one line per charge
--- (its full month, its prorated part, its low-usage discount). Failing rows are items.
+-- (its full month, its prorated part, its low-usage discount of each). Failing rows are items.
 with
 
 lines as (
@@ -11,8 +11,13 @@ lines as (
 items_on_lines as (
     select
         invoice_id,
-        case when line_type in ('prorated_charges', 'low_usage_discount') then line_type else 'full_month' end
-            as charge,
+        case
+            -- a discount for the partial month before the invoice month (R-LOWUSE-1 with R-PRORATE-3)
+            when line_type = 'low_usage_discount' and service_period_start < invoice_date
+                then 'prorated_low_usage_discount'
+            when line_type in ('prorated_charges', 'low_usage_discount') then line_type
+            else 'full_month'
+        end as charge,
         {{ array_elements('item_ids') }} as item_id
     from lines
 )

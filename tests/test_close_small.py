@@ -328,3 +328,35 @@ def test_a_re_close_does_not_judge_published_calls_again(closed_may, warehouse, 
     assert "reproduced unchanged" in result.output
     assert query(warehouse, "select count(*) from audit.billing_events where event_type = 'check_failed'") == [(0,)]
     assert query(warehouse, "select * from published.invoices order by invoice_id") == before
+
+
+def test_a_low_usage_phone_started_last_month_is_discounted_for_both_months(warehouse, tmp_path):
+    # R-LOWUSE-1 with R-PRORATE-3: 19 desk phones and one declared low-usage phone from 11 April,
+    # honoured (allowance 1): May's invoice bills April's 19 days of it at the low-usage price too.
+    account = (
+        "ACC-L,Lima,US,TX,78701,basic,,2025-01-01,2025-01-01,0,12,,1,false,l@x.example,l@x.example,,"
+        "2025-01-01T00:00:00Z"
+    )
+    items = (
+        "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
+        "IT-L1,ACC-L,PHONE_DESK,19,,301,false,2025-01-01,,2025-01-01T00:00:00Z\n"
+        "IT-L2,ACC-L,PHONE_DESK,1,,320,true,2026-04-11,,2026-04-11T00:00:00Z"
+    )
+    land_small_with(
+        tmp_path, {"accounts/lima.csv": f"{ACCOUNT_HEADER}\n{account}", "subscription_items/lima.csv": items}
+    )
+
+    result = close("2026-05")
+
+    assert result.exit_code == 0, result.stderr  # every item on one line per charge (R-INV-3)
+    lines = query(
+        warehouse,
+        "select line_type, description, amount::varchar from published.invoice_lines "
+        "where invoice_id = 'INV-202605-ACC-L' and line_type in ('prorated_charges', 'low_usage_discount') "
+        "order by line_type, amount",
+    )
+    assert lines == [
+        ("low_usage_discount", "Low-usage discount: Desk phone × 1, May 2026", "-12.00"),
+        ("low_usage_discount", "Low-usage discount: Desk phone × 1, 19 days of April 2026", "-7.60"),
+        ("prorated_charges", "Desk phone × 1, 19 days of April 2026", "15.80"),
+    ]

@@ -98,6 +98,8 @@ first_invoice_payments as (
     from first_invoices
     inner join allocations
         on first_invoices.invoice_id = allocations.invoice_id
+    -- paid by the customer: credit of a negative invoice is not a payment (R-COMM-3)
+    where allocations.applied_by in ('named invoice', 'oldest first')
 ),
 
 paid_in_full as (
