@@ -477,12 +477,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         cols = [r[0] for r in described]
         # A Parquet TIMESTAMP WITH TIME ZONE is an instant (pandas and Spark write UTC this way):
         # its UTC time, unlike a text offset, which says the sender's clock was not on UTC.
-        casts = ", ".join(
-            f'cast(timezone(\'UTC\', "{c}") as varchar) as "{c}"'
-            if type_ == "TIMESTAMP WITH TIME ZONE"
-            else f'cast("{c}" as varchar) as "{c}"'
-            for c, type_, *_ in described
-        )
+        casts = ", ".join(f'{_parquet_text(c, type_)} as "{c}"' for c, type_, *_ in described)
         con.execute(f"create temp view incoming as select rowid + 1 as _line, {casts} from incoming_raw")
         con.execute("create temp table rejects (line bigint, csv_line varchar, error_message varchar)")
         return cols
@@ -524,6 +519,17 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     con.execute("alter table incoming_numbered drop column k")
     con.execute("create temp view incoming as select * from incoming_numbered")
     return cols
+
+
+def _parquet_text(column: str, type_: str) -> str:
+    """A Parquet column as the text a CSV would carry. Time zone types (TIMESTAMP WITH TIME ZONE,
+    TIMESTAMPTZ_NS as pandas writes) are instants: their UTC time. Nanosecond times are read to the
+    microsecond, as every timestamp in the warehouse."""
+    if type_ in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ") or type_.startswith("TIMESTAMPTZ_"):
+        return f"cast(timezone('UTC', cast(\"{column}\" as timestamptz)) as varchar)"
+    if type_.startswith("TIMESTAMP_"):  # _NS, _MS, _S
+        return f'cast(cast("{column}" as timestamp) as varchar)'
+    return f'cast("{column}" as varchar)'
 
 
 def _csv_header(path: Path) -> list[str]:

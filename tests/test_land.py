@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 from click.testing import CliRunner
 
 from orchestration.cli import main
@@ -157,9 +158,22 @@ def test_parquet_timestamps_with_a_time_zone_land_as_their_utc_time(warehouse, t
             f"'+15125550199' as destination_number, start_time_utc, end_time_utc, duration_sec "
             f"from '{tmp_path / 'instants.parquet'}') to '{folder / 'cdrs' / 'z_instants.parquet'}' (format parquet)"
         )
+    # and as pandas writes them: nanoseconds, TIMESTAMPTZ_NS
+    pd.DataFrame(
+        {
+            "call_id": ["Z3"],
+            "account_id": ["ACC-1"],
+            "direction": ["outbound"],
+            "source_number": ["+15125550100"],
+            "destination_number": ["+15125550199"],
+            "start_time_utc": pd.to_datetime(["2026-04-10T08:00:00.250000001-02:00"], utc=True).as_unit("ns"),
+            "end_time_utc": pd.to_datetime([None], utc=True).as_unit("ns"),
+            "duration_sec": [30],
+        }
+    ).to_parquet(folder / "cdrs" / "z_pandas.parquet")
     report = land_folder(folder)
-    landed = [f for f in report.files if f.path.name == "z_instants.parquet"][0]
-    assert (landed.landed, landed.accepted, landed.quarantined) == (2, 2, 0)
+    landed = {f.path.name: (f.landed, f.accepted, f.quarantined) for f in report.files if f.path.name.startswith("z_")}
+    assert landed == {"z_instants.parquet": (2, 2, 0), "z_pandas.parquet": (1, 1, 0)}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         calls = con.execute(
             "select call_id, start_time_utc, end_time_utc from raw.cdrs where call_id like 'Z%' order by 1"
@@ -167,6 +181,7 @@ def test_parquet_timestamps_with_a_time_zone_land_as_their_utc_time(warehouse, t
     assert calls == [
         ("Z1", datetime(2026, 4, 10, 10, 0), datetime(2026, 4, 10, 10, 1)),
         ("Z2", datetime(2026, 4, 10, 10, 0, 0, 500000), None),  # 12:00:00.5 at +02:00
+        ("Z3", datetime(2026, 4, 10, 10, 0, 0, 250000), None),  # to the microsecond
     ]
 
 
