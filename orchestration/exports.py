@@ -84,6 +84,33 @@ def write_autopay_file(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
     return result
 
 
+def record_payouts_sent_before_the_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """Payouts run before the ledger existed (audit events without `reproduced`) paid the commissions
+    dated their 15th: recorded as paid, once, so the ledger does not pay them again."""
+    if con.execute("select count(*) from audit.billing_events where event_type = 'payout_ledger_started'").fetchone()[
+        0
+    ]:
+        return
+    con.execute(
+        f"""
+        insert into published.commission_payouts ({", ".join(PAYOUT_COLUMNS)}, payout_date, paid_at)
+        with legacy_runs as (
+            select cast(details->>'payout_date' as date) as payout_date, min(event_at) as paid_at
+            from audit.billing_events
+            where event_type = 'commission_payout' and details->>'reproduced' is null
+            group by 1
+        )
+        select {", ".join(f"due.{c}" for c in PAYOUT_COLUMNS)}, due.payout_date, legacy_runs.paid_at
+        from marts.fct_commissions as due
+        inner join legacy_runs
+            on due.payout_date = legacy_runs.payout_date
+        where legacy_runs.payout_date not in (select payout_date from published.commission_payouts)
+        """
+    )
+    recorded = con.execute("select count(*), coalesce(sum(amount), 0) from published.commission_payouts").fetchone()
+    record_event(con, "payout_ledger_started", {"payouts_recorded": recorded[0], "amount": str(recorded[1])})
+
+
 def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_dir: Path | None = None) -> ExportResult:
     """The partner payout of the 15th of the month (R-COMM-1), one file per partner: every commission
     due by then that no earlier payout paid, and a clawback of each paid spiff whose first invoice is
@@ -93,8 +120,12 @@ def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
     columns = ", ".join(PAYOUT_COLUMNS)
     con.execute("begin transaction")
     try:
+        record_payouts_sent_before_the_ledger(con)
+        # A payout that ran before (its audit event) is reproduced, even one that paid nothing.
         paid_before = con.execute(
-            "select count(*) from published.commission_payouts where payout_date = ?", [payout_date]
+            "select count(*) from audit.billing_events where event_type = 'commission_payout' "
+            "and details->>'payout_date' = ?",
+            [payout_date.isoformat()],
         ).fetchone()[0]
         if not paid_before:
             con.execute(

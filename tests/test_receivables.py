@@ -246,3 +246,17 @@ def test_a_commission_is_paid_once_late_if_need_be_and_a_reversed_spiff_is_clawe
         "select payout_date::varchar, commission_type, amount::varchar from published.commission_payouts "
         "where account_id = 'ACC-2' and commission_type <> 'residual' order by payout_date",
     ) == [("2026-07-15", "spiff", "150.00"), ("2026-08-15", "clawback", "-150.00")]
+
+
+def test_payouts_sent_before_the_payout_ledger_are_not_paid_again(closed_may, warehouse):
+    from orchestration.warehouse import connect, record_event
+
+    # A warehouse whose May payout ran before the ledger: its audit event has no `reproduced`.
+    with connect(warehouse) as con:
+        record_event(con, "commission_payout", {"payout_date": "2026-05-15", "partners": {}, "total": "33.69"})
+    assert "nothing payable" in run("payout", "2026-06").output  # May's residual was paid in May
+    run("payout", "2026-05")  # May's file, as it was sent
+    assert [row[0] for row in payout_rows(warehouse, "2026-05")] == ["residual"]
+    assert query(warehouse, "select count(*) from audit.billing_events where event_type = 'payout_ledger_started'") == [
+        (1,)
+    ]
