@@ -119,7 +119,12 @@ def test_receivables_commissions_and_close_status_pages(generated):
         generated,
         "select sum(amount), sum(amount) filter (where commission_type = 'residual') from marts.fct_commissions",
     )
-    assert metrics(commissions) == {"Commissions payable, all dates": usd(total), "of which residuals": usd(residual)}
+    ((paid,),) = marts(generated, "select coalesce(sum(amount), 0) from published.commission_payouts")
+    assert metrics(commissions) == {
+        "Commissions due, all dates": usd(total),
+        "of which residuals": usd(residual),
+        "Paid by payout runs": usd(paid),
+    }
 
     status = app_on("Close status")
     assert not status.exception

@@ -163,9 +163,11 @@ def commissions_page() -> None:
     )
     total = scalar("select coalesce(sum(amount), 0) from marts.fct_commissions")
     residual = scalar("select coalesce(sum(amount), 0) from marts.fct_commissions where commission_type = 'residual'")
-    left, right = st.columns(2)
-    left.metric("Commissions payable, all dates", usd(total))
-    right.metric("of which residuals", usd(residual))
+    paid = scalar("select coalesce(sum(amount), 0) from published.commission_payouts")
+    left, middle, right = st.columns(3)
+    left.metric("Commissions due, all dates", usd(total))
+    middle.metric("of which residuals", usd(residual))
+    right.metric("Paid by payout runs", usd(paid))
     st.altair_chart(
         alt.Chart(payouts).mark_bar().encode(x="payout_date:N", y="amount:Q", color="commission_type:N"),
         width="stretch",

@@ -1,5 +1,6 @@
--- Commissions payable by payout date, partner and type (R-COMM-1..5): what each payout file of the
--- 15th carries.
+-- Commissions falling due by payout date, partner and type (R-COMM-1..5). What each payout file
+-- of the 15th carried is published.commission_payouts: a commission that fell due before its
+-- payment landed is paid by a later file, and a reversed spiff is clawed back there.
 with
 
 commissions as (
