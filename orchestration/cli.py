@@ -324,12 +324,19 @@ def dashboards(port: int) -> None:
     click.echo(f"dashboards on http://127.0.0.1:{port} (snapshot {os.environ['CALLBILL_SNAPSHOT']}); Ctrl-C stops")
     command = [sys.executable, "-m", "streamlit", "run", str(app), *streamlit_flags(port)]
     server = subprocess.Popen(command)
-    # Stopped by a service manager (SIGTERM), the server stops too instead of living on without us.
-    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    stopped = []
+
+    def stop(*_: object) -> None:
+        # Stopped by a service manager (SIGTERM), the server stops too instead of living on without us.
+        stopped.append(True)
+        server.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        sys.exit(server.wait())
+        code = server.wait()
     except KeyboardInterrupt:  # Ctrl-C reaches both; wait for the server to finish
-        sys.exit(server.wait())
+        code = server.wait()
+    sys.exit(0 if stopped else code)
 
 
 def streamlit_flags(port: int) -> list[str]:
