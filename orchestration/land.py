@@ -48,6 +48,7 @@ class Column:
     pattern: str | None = None
     minimum: int | None = None  # bounds of a number, inclusive
     maximum: int | None = None
+    key: bool = False  # the entity's own id
 
 
 def _c(name: str, type_: str = "varchar", required: bool = False, **kw: object) -> Column:
@@ -56,7 +57,7 @@ def _c(name: str, type_: str = "varchar", required: bool = False, **kw: object) 
 
 ENTITIES: dict[str, tuple[Column, ...]] = {
     "accounts": (
-        _c("account_id", required=True),
+        _c("account_id", required=True, key=True),
         _c("account_name"),
         _c("billing_country", required=True),
         _c("billing_state", required=True),
@@ -76,7 +77,7 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("updated_at", "timestamp", True),
     ),
     "subscription_items": (
-        _c("item_id", required=True),
+        _c("item_id", required=True, key=True),
         _c("account_id", required=True),
         _c("product_code", required=True),
         _c("quantity", "integer", True),
@@ -88,13 +89,13 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("updated_at", "timestamp", True),
     ),
     "account_changes": (
-        _c("change_id", required=True),
+        _c("change_id", required=True, key=True),
         _c("account_id", required=True),
         _c("change_type", required=True, allowed=("caller_id", "e911", "bidirectional")),
         _c("changed_at", "timestamp", True),
     ),
     "cdrs": (
-        _c("call_id", required=True),
+        _c("call_id", required=True, key=True),
         _c("account_id", required=True),
         _c("direction", required=True, allowed=("inbound", "outbound", "internal")),
         _c("source_number", required=True, pattern=E164_OR_EXTENSION),
@@ -104,7 +105,7 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("duration_sec", "integer", True),
     ),
     "payments": (
-        _c("payment_id", required=True),
+        _c("payment_id", required=True, key=True),
         _c("account_id", required=True),
         _c("invoice_id"),
         _c("received_at", "timestamp", True),
@@ -116,7 +117,7 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("status", required=True, allowed=("settled", "failed", "refunded", "chargeback")),
     ),
     "adjustments": (
-        _c("adjustment_id", required=True),
+        _c("adjustment_id", required=True, key=True),
         _c("account_id", required=True),
         _c("amount", "money", True),
         _c("reason"),
@@ -124,7 +125,7 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("disputed_invoice_id"),
     ),
     "partners": (
-        _c("partner_id", required=True),
+        _c("partner_id", required=True, key=True),
         _c("partner_name"),
         _c("residual_rate", "rate", True, maximum=1),
         _c("spiff_amount", "money", minimum=0),
@@ -333,8 +334,9 @@ def _problem_exprs(col: Column) -> list[str]:
         problems.append(f"case when {cast} < {col.minimum} then '{col.name}: ' || {v} || ' is below {col.minimum}' end")
     if col.maximum is not None:
         problems.append(f"case when {cast} > {col.maximum} then '{col.name}: ' || {v} || ' is above {col.maximum}' end")
-    if col.name.endswith("_id") and col.type == "varchar":
-        # Ids are compared exactly: "X100 " would be a second call X100 (R-RATE-7), billed twice.
+    if col.key:
+        # Ids are compared exactly: "X100 " would be a second call X100 (R-RATE-7), billed twice. (A
+        # padded reference to another entity's id is quarantined or reported as unknown already.)
         problems.append(
             f"case when {v} <> trim({v}) "
             f"then '{col.name}: \"' || {v} || '\" has blanks around it (ids are compared exactly)' end"
