@@ -631,9 +631,14 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             f"insert into raw.quarantine select ?, ?, _line, {raw_text}, _reason, ? from checked order by _line",
             [entity, str(path), landed_at],
         )
+        # A quote left open makes the reader take the lines after it into the same row: say which.
+        text = "rtrim(csv_line, chr(13) || chr(10))"
+        extra_lines = f"(length({text}) - length(replace({text}, chr(10), '')))"
         con.execute(
             f"insert into raw.quarantine select ?, ?, line, {csv_line}, "
-            "'malformed CSV line: ' || replace(lower(error_message), 'invalid encoding', 'not UTF-8 text'), ? "
+            "'malformed CSV line: ' || replace(lower(error_message), 'invalid encoding', 'not UTF-8 text') "
+            f"|| case when {extra_lines} > 0 then '; lines ' || line || ' to ' || (line + {extra_lines}) "
+            "|| ' were read as this one row (is a quote left open?)' else '' end, ? "
             "from rejects order by line",
             [entity, str(path), landed_at],
         )

@@ -33,6 +33,7 @@ EXPECTED_FILES = {
     "partners/20_partner_rates.csv": ("landed", 3, 1, 2),
     "cdrs/18_padded_ids.csv": ("landed", 3, 1, 2),
     "cdrs/21_semicolons.csv": ("failed", 0, 0, 0),
+    "cdrs/22_open_quote.csv": ("landed", 2, 1, 1),
 }
 
 TIMESTAMP = "is not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)"
@@ -66,6 +67,11 @@ EXPECTED_REASONS = [
     ("08_invalid_utf8.csv", 3, "malformed CSV line: not UTF-8 text"),
     ("18_padded_ids.csv", 3, 'call_id: "P100 " has blanks around it (ids are compared exactly)'),
     ("18_padded_ids.csv", 4, 'call_id: " P101" has blanks around it (ids are compared exactly)'),
+    (
+        "22_open_quote.csv",
+        3,
+        "malformed CSV line: unquoted value; lines 3 to 5 were read as this one row (is a quote left open?)",
+    ),
     ("20_partner_rates.csv", 3, "residual_rate: 1.5 is above 1"),
     ("20_partner_rates.csv", 4, "spiff_amount: -10.00 is below 0"),
     ("15_amounts.csv", 2, f"amount: 1,234.56 {AMOUNT}"),
