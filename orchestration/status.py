@@ -25,6 +25,10 @@ def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
                 select invoice_date, count(*) as published, sum(total) as published_total,
                     max(published_at) as published_at
                 from published.invoices group by 1
+                union all
+                -- a month published with no invoices (closed before any account was in service)
+                select invoice_date, 0, 0, published_at from published.invoice_months
+                where invoice_date not in (select invoice_date from published.invoices)
             )
             select strftime(invoice_date, '%Y-%m'), coalesce(drafts, 0), drafted_total,
                 coalesce(published, 0), published_total, published_at

@@ -4,6 +4,7 @@ Expected amounts are worked out here from BILLING_RULES.md with Python's Decimal
 from the models.
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -138,6 +139,8 @@ def test_a_month_published_with_no_invoices_closes_again(landed_small):
     assert again.exit_code == 0, again.output
     assert "already published, reproduced unchanged" in again.output
     assert query(landed_small, "select invoices, total::varchar from published.invoice_months") == [(0, "0.00")]
+    status = CliRunner().invoke(main, ["status"]).output
+    assert re.search(r"2024-03 +0 +0.00 +0 +0.00  20\d\d-\d\d-\d\d \d\d:\d\d", status), status
 
 
 def test_a_published_months_usage_lines_are_the_published_ones_on_a_re_close(closed_may, warehouse):
