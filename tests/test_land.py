@@ -9,18 +9,10 @@ import pandas as pd
 from click.testing import CliRunner
 
 from orchestration.cli import main
-from orchestration.land import land_folder
+from orchestration.land import ENTITIES, land_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REQUIRED_CALL_FIELDS = (
-    "call_id",
-    "account_id",
-    "direction",
-    "source_number",
-    "destination_number",
-    "start_time_utc",
-    "duration_sec",
-)
+REQUIRED_CALL_FIELDS = [column.name for column in ENTITIES["cdrs"] if column.required]
 
 
 def test_landing_the_same_folder_twice_adds_nothing_the_second_time(warehouse):
