@@ -402,6 +402,11 @@ def _payment_rules() -> list[str]:
     brands = ", ".join(_quote(b) for b in CARD_BRANDS)
     return [
         f"case when {_cast_column('amount')} <= 0 then 'amount: a payment must be positive' end",
+        # It would pay nothing: neither that invoice nor, as credit, the payer's own. (The row's
+        # columns stay outside the subqueries, where published.invoices has columns of the same name.)
+        "case when invoice_id in (select invoice_id from published.invoices) "
+        "and invoice_id || '|' || account_id not in (select invoice_id || '|' || account_id from published.invoices) "
+        "then 'invoice_id: ' || invoice_id || ' is an invoice of another account, not of ' || account_id end",
         f"""case
                 when {card_number}
                     then 'a full card number was landed (never stored: PCI DSS 3.4); '

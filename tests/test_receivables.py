@@ -260,3 +260,13 @@ def test_payouts_sent_before_the_payout_ledger_are_not_paid_again(closed_may, wa
     assert query(warehouse, "select count(*) from audit.billing_events where event_type = 'payout_ledger_started'") == [
         (1,)
     ]
+
+
+def test_a_payment_naming_another_accounts_invoice_is_quarantined(closed_may, warehouse):
+    # It would pay neither that invoice nor, as credit, the payer's own: nothing, without a word.
+    wrong = f"PAY-X1,ACC-2,{INVOICE['ACC-1']},2026-05-20T10:00:00Z,10.00,ach,,6789,false,settled"
+    land_small_with(closed_may, {"payments/wrong_invoice.csv": f"{PAYMENT_HEADER}\n{wrong}"})
+    assert query(warehouse, "select line_number, reason from raw.quarantine where entity = 'payments'") == [
+        (2, f"invoice_id: {INVOICE['ACC-1']} is an invoice of another account, not of ACC-2")
+    ]
+    assert query(warehouse, "select count(*) from raw.payments where payment_id = 'PAY-X1'") == [(0,)]
