@@ -274,41 +274,45 @@ prorated_items as (
         and (service_end_date is null or service_end_date >= charge_start_date)
 ),
 
-prorated as (
+-- Each partial month before the invoice month, prorated: the items' charge and, for a device
+-- honoured as low usage for the invoice month, its discount (billed at the low-usage price too).
+prorated_charges as (
     select
         invoice_id,
         account_id,
         invoice_date,
+        'prorated_charges' as line_type,
+        '' as description_prefix,
+        product_code || '|' as line_group_prefix,
         product_code,
         product_description,
-        monthly_price,
+        monthly_price as monthly_amount,
         days_in_month,
         prorated_days,
         usage_month_start,
-        {{ add_days('usage_month_end', '1 - prorated_days') }} as service_period_start,
-        usage_month_end as service_period_end,
+        usage_month_end,
         sum(quantity) as quantity,
         {{ sorted_text_array('item_id') }} as item_ids
     from prorated_items
     where prorated_days > 0
     group by all
-),
 
--- A device honoured as low usage for the invoice month that started during the month before is
--- billed its partial month at the low-usage price too: the same discount, prorated.
-prorated_low_usage as (
+    union all
+
     select
         prorated_items.invoice_id,
         prorated_items.account_id,
         prorated_items.invoice_date,
+        'low_usage_discount' as line_type,
+        'Low-usage discount: ' as description_prefix,
+        prorated_items.product_code || '|low_usage|' as line_group_prefix,
         prorated_items.product_code,
         prorated_items.product_description,
-        prorated_items.low_usage_price - prorated_items.monthly_price as unit_discount,
+        prorated_items.low_usage_price - prorated_items.monthly_price as monthly_amount,
         prorated_items.days_in_month,
         prorated_items.prorated_days,
         prorated_items.usage_month_start,
-        {{ add_days('prorated_items.usage_month_end', '1 - prorated_items.prorated_days') }} as service_period_start,
-        prorated_items.usage_month_end as service_period_end,
+        prorated_items.usage_month_end,
         sum(low_usage_honoured.honoured_quantity) as quantity,
         {{ sorted_text_array('prorated_items.item_id') }} as item_ids
     from prorated_items
@@ -317,6 +321,14 @@ prorated_low_usage as (
         and prorated_items.item_id = low_usage_honoured.item_id
     where prorated_items.prorated_days > 0
     group by all
+),
+
+prorated as (
+    select
+        *,
+        {{ add_days('usage_month_end', '1 - prorated_days') }} as service_period_start,
+        usage_month_end as service_period_end
+    from prorated_charges
 ),
 
 final as (
@@ -343,16 +355,16 @@ final as (
         invoice_id,
         account_id,
         invoice_date,
-        'prorated_charges' as line_type,
+        line_type,
         product_code,
-        product_description || ' × ' || cast(quantity as string) || ', ' || cast(prorated_days as string)
-            || ' days of ' || {{ month_label('usage_month_start') }} as description,
+        description_prefix || product_description || ' × ' || cast(quantity as string) || ', '
+            || cast(prorated_days as string) || ' days of ' || {{ month_label('usage_month_start') }} as description,
         cast(quantity as decimal(18, 4)) as quantity,
-        cast(round(monthly_price * prorated_days / days_in_month, 6) as decimal(18, 6)) as unit_price,
-        {{ divide_to_cents('quantity * monthly_price * prorated_days', 'days_in_month') }} as amount,
+        cast(round(monthly_amount * prorated_days / days_in_month, 6) as decimal(18, 6)) as unit_price,
+        {{ divide_to_cents('quantity * monthly_amount * prorated_days', 'days_in_month') }} as amount,
         service_period_start,
         service_period_end,
-        product_code || '|' || cast(service_period_start as string) as line_group,
+        line_group_prefix || cast(service_period_start as string) as line_group,
         item_ids
     from prorated
 
@@ -374,25 +386,6 @@ final as (
         product_code || '|low_usage' as line_group,
         item_ids
     from low_usage
-
-    union all
-
-    select
-        invoice_id,
-        account_id,
-        invoice_date,
-        'low_usage_discount' as line_type,
-        product_code,
-        'Low-usage discount: ' || product_description || ' × ' || cast(quantity as string) || ', '
-            || cast(prorated_days as string) || ' days of ' || {{ month_label('usage_month_start') }} as description,
-        cast(quantity as decimal(18, 4)) as quantity,
-        cast(round(unit_discount * prorated_days / days_in_month, 6) as decimal(18, 6)) as unit_price,
-        {{ divide_to_cents('quantity * unit_discount * prorated_days', 'days_in_month') }} as amount,
-        service_period_start,
-        service_period_end,
-        product_code || '|low_usage|' || cast(service_period_start as string) as line_group,
-        item_ids
-    from prorated_low_usage
 )
 
 select * from final
