@@ -45,8 +45,9 @@ demo: install
 test: install
 	$(BIN)/pytest -q -m "not ui and not spark"
 
-# Browser tests: a real web server and Debian's headless chromium (no browser download).
-test-ui: install browser
+# Browser tests: a real web server and Debian's headless chromium (no browser download), with the
+# Spark extra installed as after every .ci/run: it must not change the DuckDB path the UI runs.
+test-ui: install spark-install browser
 	$(BIN)/pytest -q -m ui
 
 # Spark: dbt-spark with an in-process local Spark (Java 17), installed into the venv on demand.

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cli_helpers import FIXTURES, query
+from cli_helpers import run as callbill
 from PIL import Image
 
 pytestmark = pytest.mark.ui
@@ -154,6 +156,85 @@ def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, 
     image = Image.open(screenshot).convert("RGB")
     assert image.size == (1600, 1000)
     assert len(image.getcolors(maxcolors=1 << 20)) > 50  # a drawn graph, not a blank page
+
+
+def launch_partition_run(url: str, job_name: str, partition: str) -> str:
+    """What the UI's Launchpad sends for one partition of a job: the run id it queued."""
+    repositories = graphql(
+        url, "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+    )
+    repository = repositories["repositoriesOrError"]["nodes"][0]
+    launched = graphql(
+        url,
+        "mutation { launchRun(executionParams: { selector: { "
+        f'repositoryLocationName: "{repository["location"]["name"]}", repositoryName: "{repository["name"]}", '
+        f'jobName: "{job_name}" }}, '
+        f'executionMetadata: {{ tags: [{{ key: "dagster/partition", value: "{partition}" }}] }} }}) '
+        "{ __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }",
+    )["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
+def wait_for_run(url: str, run_id: str, timeout_s: float = 600) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = graphql(
+            url,
+            f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ status }} }} }}',
+        )["runOrError"]
+        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} still {run['status']} after {timeout_s} s"
+        time.sleep(2)
+
+
+def check_evaluations(url: str, run_id: str) -> dict[str, str]:
+    """Each asset check of the run: its evaluation's outcome (passed / failed / error message)."""
+    logs = graphql(
+        url,
+        f'{{ logsForRun(runId: "{run_id}", limit: 5000) {{ ... on EventConnection {{ events {{ __typename '
+        "... on AssetCheckEvaluationEvent { evaluation { checkName success } } "
+        "... on ExecutionStepFailureEvent { stepKey error { message } } } } } }",
+    )["logsForRun"]["events"]
+    outcome = {e["evaluation"]["checkName"]: e["evaluation"]["success"] for e in logs if "evaluation" in e}
+    errors = {e["stepKey"]: e["error"]["message"] for e in logs if e["__typename"] == "ExecutionStepFailureEvent"}
+    return {"checks": outcome, "step_errors": errors}
+
+
+@pytest.fixture
+def dagster_dev(warehouse, tmp_path):
+    """`make ui` on a warehouse with the small fixture landed: dagster dev, its webserver and daemon."""
+    callbill("land", str(FIXTURES / "landing_small"))
+    home = tmp_path / "dagster_home"
+    subprocess.run([sys.executable, "-m", "orchestration.dagster_events", str(home)], check=True)
+    port = free_port()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DAGSTER_HOME": str(home)}
+    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions"]
+    url = f"http://127.0.0.1:{port}"
+    with serving([*command, "-h", "127.0.0.1", "-p", str(port)], env, f"{url}/server_info", tmp_path / "dev.log"):
+        yield url, warehouse
+
+
+def test_a_close_launched_from_the_ui_publishes_with_the_spark_extra_installed(dagster_dev):
+    """Issue #25.1: the run worker the UI's launch starts is a spawned process; with pyspark
+    installed, importing Great Expectations there ended it (SystemExit: 0) and no check passed."""
+    import importlib.util
+
+    assert importlib.util.find_spec("pyspark") is not None, "make test-ui installs the Spark extra first"
+    url, warehouse = dagster_dev
+    run_id = launch_partition_run(url, "month_end_close", "2026-05")
+    run = wait_for_run(url, run_id)
+    evaluations = check_evaluations(url, run_id)
+    assert run["status"] == "SUCCESS", evaluations
+    assert evaluations["checks"]["gx_invoices_balance"] is True
+    assert evaluations["checks"]["gx_revenue_assurance"] is True
+    assert not evaluations["step_errors"]
+    published = query(
+        warehouse, "select count(*), sum(total) from published.invoices where invoice_date = date '2026-05-01'"
+    )
+    drafts = query(warehouse, "select count(*), sum(total) from marts.fct_invoices where invoice_date = '2026-05-01'")
+    assert published == drafts and published[0][0] > 0
 
 
 @pytest.fixture
