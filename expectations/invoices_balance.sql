@@ -1,17 +1,23 @@
 -- One row per draft invoice of the months being closed; money as integer cents (pandas reads DECIMAL as float).
 with lines as (
     select
-        invoice_id,
-        sum(amount) as line_sum,
-        sum(amount) filter (where line_type = 'usf') as usf,
-        coalesce(sum(amount) filter (where line_type = 'adjustment'), 0) as adjustments,
-        sum(amount) filter (where line_type in (
-            'service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount',
+        lines.invoice_id,
+        sum(lines.amount) as line_sum,
+        sum(lines.amount) filter (where lines.line_type = 'usf') as usf,
+        coalesce(sum(lines.amount) filter (where lines.line_type = 'adjustment'), 0) as adjustments,
+        -- R-USF-1 (amended 2026-12-06): a prorated line or a low-usage discount is in the base only
+        -- where its product's full month is (macros/reporting.sql full_month_line_type)
+        sum(lines.amount) filter (where case
+            when lines.line_type in ('prorated_charges', 'low_usage_discount') then products.line_type
+            else lines.line_type
+        end in (
+            'service_fee', 'phone_numbers',
             'additional_outbound_minutes', 'domestic_premium_minutes', 'toll_free_minutes', 'international_minutes'
         )) as usf_base
-    from marts.fct_invoice_lines
-    where invoice_date between $invoice_month_start and $invoice_month_end
-    group by invoice_id
+    from marts.fct_invoice_lines as lines
+    left join reference.products as products on lines.product_code = products.product_code
+    where lines.invoice_date between $invoice_month_start and $invoice_month_end
+    group by lines.invoice_id
 ),
 months as (
     select invoice_date, usf_factor from intermediate.int_invoice_months

@@ -108,7 +108,21 @@ def billable_seconds(duration: int, initial: int, increment: int) -> int:
     return initial + -(-(duration - initial) // increment) * increment
 
 
-def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Decimal]:
+@dataclass(frozen=True)
+class Line:
+    line_type: str
+    amount: Decimal
+    # The line type whose rules the line follows (R-USF-1, R-COMM-5 as amended 2026-12-06): a
+    # prorated line or a low-usage discount counts as its product's full month; others as themselves.
+    counts_as: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.counts_as:
+            object.__setattr__(self, "counts_as", self.line_type)
+
+
+def invoice_lines(landing: Path, invoice_date: date) -> tuple[dict[str, Account], dict[str, list[Line]]]:
+    """The accounts billed on invoice_date and each one's lines before fees and tax."""
     usage_start = add_months_first(invoice_date, -1)
     service_month_end = last_day(invoice_date)
     plans = {p["plan_id"]: p for p in seed("plans")}
@@ -116,14 +130,6 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
     deck: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in seed("rate_deck"):
         deck[r["prefix"]].append(r)
-    factor = next(
-        Decimal(f["factor"])
-        for f in seed("usf_contribution_factors")
-        if date.fromisoformat(f["quarter_start"]) == date(invoice_date.year, (invoice_date.month - 1) // 3 * 3 + 1, 1)
-    )
-    rrf_rate = next(Decimal(f["rate"]) for f in seed("fee_rates") if f["fee_code"] == "rrf")
-    slrrf = {r["state"]: Decimal(r["slrrf_rate"]) for r in seed("slrrf_rates")}
-    tax = {r["state"]: Decimal(r["tax_rate"]) for r in seed("tax_rates")}
 
     accounts = {k: account_calendar(v) for k, v in latest(rows(landing / "accounts"), "account_id").items()}
     billed = {
@@ -131,7 +137,7 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
         for k, a in accounts.items()
         if a.billing_start <= invoice_date and (a.service_end is None or a.service_end >= usage_start)
     }
-    lines: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+    lines: dict[str, list[Line]] = defaultdict(list)
 
     # Recurring (R-CAL-2, R-PRORATE-1..3)
     full: dict[tuple[str, str], int] = defaultdict(int)
@@ -155,13 +161,14 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
             prorated[(item["account_id"], item["product_code"], start)] += int(item["quantity"])
             prorated_starts[item["item_id"]] = start
     for (account_id, code), qty in full.items():
-        lines[account_id].append((products[code]["line_type"], cents(qty * Decimal(products[code]["monthly_price"]))))
+        amount = cents(qty * Decimal(products[code]["monthly_price"]))
+        lines[account_id].append(Line(products[code]["line_type"], amount))
     for (account_id, code, start), qty in prorated.items():
         dim = days_in_month(start)
         days = dim - start.day
         if days > 0:
             amount = cents(qty * Decimal(products[code]["monthly_price"]) * days / dim)
-            lines[account_id].append(("prorated_charges", amount))
+            lines[account_id].append(Line("prorated_charges", amount, products[code]["line_type"]))
 
     # Low-usage devices (R-LOWUSE-1)
     for account_id, billed_items in full_items.items():
@@ -185,12 +192,13 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
             left -= honoured
         for code, qty in discounts.items():
             unit = Decimal(products[code]["low_usage_price"]) - Decimal(products[code]["monthly_price"])
-            lines[account_id].append(("low_usage_discount", cents(qty * unit)))
+            lines[account_id].append(Line("low_usage_discount", cents(qty * unit), products[code]["line_type"]))
         for (code, start), qty in prorated_discounts.items():
             unit = Decimal(products[code]["low_usage_price"]) - Decimal(products[code]["monthly_price"])
             dim = days_in_month(start)
             if dim - start.day > 0:
-                lines[account_id].append(("low_usage_discount", cents(qty * unit * (dim - start.day) / dim)))
+                amount = cents(qty * unit * (dim - start.day) / dim)
+                lines[account_id].append(Line("low_usage_discount", amount, products[code]["line_type"]))
 
     # Change fees (R-FEE-1)
     fee = next(Decimal(f["amount"]) for f in seed("fee_rates") if f["fee_code"] == "change_fee")
@@ -199,7 +207,7 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
         if change["account_id"] in billed and usage_start <= stamp(change["changed_at"]).date() < invoice_date:
             changes[(change["account_id"], change["change_type"])] += 1
     for (account_id, _), count in changes.items():
-        lines[account_id].append(("one_time_fee", cents(count * fee)))
+        lines[account_id].append(Line("one_time_fee", cents(count * fee)))
 
     # Early termination (R-CANCEL-1): remaining whole months x monthly recurring charge, on the final invoice
     for account_id, account in billed.items():
@@ -223,7 +231,7 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
             ),
             Decimal(0),
         )
-        lines[account_id].append(("one_time_fee", cents(remaining * mrc)))
+        lines[account_id].append(Line("one_time_fee", cents(remaining * mrc)))
 
     # Adjustments (R-CAL-6): on the invoice after approval; disputes of unpublished invoices are quarantined
     for adjustment in {a["adjustment_id"]: a for a in rows(landing / "adjustments")}.values():
@@ -233,7 +241,7 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
             and not adjustment["disputed_invoice_id"]
             and add_months_first(approved, 1) == invoice_date
         ):
-            lines[adjustment["account_id"]].append(("adjustment", Decimal(adjustment["amount"])))
+            lines[adjustment["account_id"]].append(Line("adjustment", Decimal(adjustment["amount"])))
 
     # Usage (R-CAL-3, R-RATE-*, R-START-3)
     seen: set[str] = set()
@@ -289,42 +297,94 @@ def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Deci
             )
             groups[(account_id, line_type, group)] += minutes * Decimal(row["rate_per_minute"])
     for (account_id, line_type, _), cost in groups.items():
-        lines[account_id].append((line_type, cents(cost)))
+        lines[account_id].append(Line(line_type, cents(cost)))
+    return billed, lines
+
+
+# R-USF-1 (amended 2026-12-06): by Line.counts_as, so a prorated line or a low-usage discount is in the
+# base only where its product's full month is (not a prorated rental phone or contact-center seat).
+USF_TYPES = {
+    "service_fee",
+    "phone_numbers",
+    "additional_outbound_minutes",
+    "domestic_premium_minutes",
+    "toll_free_minutes",
+    "international_minutes",
+}
+# R-RRF-1 / R-SLRRF-1 (not amended): by the line's own type.
+RECURRING_TYPES = {
+    "service_fee",
+    "phone_numbers",
+    "prorated_charges",
+    "low_usage_discount",
+    "contact_center",
+    "rental_equipment",
+}
+# R-COMM-5 (amended 2026-12-06): by Line.counts_as (a prorated rental phone earns nothing).
+COMMISSIONABLE_TYPES = {"service_fee", "phone_numbers", "contact_center"}
+
+
+def usf_base(lines: list[Line]) -> Decimal:
+    return sum((line.amount for line in lines if line.counts_as in USF_TYPES), Decimal(0))
+
+
+def usf_factor(invoice_date: date) -> Decimal:
+    quarter_start = date(invoice_date.year, (invoice_date.month - 1) // 3 * 3 + 1, 1)
+    return next(
+        Decimal(f["factor"])
+        for f in seed("usf_contribution_factors")
+        if date.fromisoformat(f["quarter_start"]) == quarter_start
+    )
+
+
+def expected_invoice_totals(landing: Path, invoice_date: date) -> dict[str, Decimal]:
+    billed, lines = invoice_lines(landing, invoice_date)
+    factor = usf_factor(invoice_date)
+    rrf_rate = next(Decimal(f["rate"]) for f in seed("fee_rates") if f["fee_code"] == "rrf")
+    slrrf = {r["state"]: Decimal(r["slrrf_rate"]) for r in seed("slrrf_rates")}
+    tax = {r["state"]: Decimal(r["tax_rate"]) for r in seed("tax_rates")}
 
     # Fees and tax (R-USF-1, R-RRF-1, R-SLRRF-1, R-TAX-1/2)
-    usf_types = {
-        "service_fee",
-        "phone_numbers",
-        "prorated_charges",
-        "low_usage_discount",
-        "additional_outbound_minutes",
-        "domestic_premium_minutes",
-        "toll_free_minutes",
-        "international_minutes",
-    }
-    recurring_types = {
-        "service_fee",
-        "phone_numbers",
-        "prorated_charges",
-        "low_usage_discount",
-        "contact_center",
-        "rental_equipment",
-    }
     totals = {}
     for account_id, account in billed.items():
         own = lines[account_id]
-        usf_base = sum((a for t, a in own if t in usf_types), Decimal(0))
-        recurring_base = sum((a for t, a in own if t in recurring_types), Decimal(0))
+        recurring_base = sum((line.amount for line in own if line.line_type in RECURRING_TYPES), Decimal(0))
         state = account.row["billing_state"]
         subtotal = (
-            sum((a for _, a in own), Decimal(0))
-            + cents(factor * SAFE_HARBOR * usf_base)
+            sum((line.amount for line in own), Decimal(0))
+            + cents(factor * SAFE_HARBOR * usf_base(own))
             + cents(rrf_rate * recurring_base)
             + cents(slrrf.get(state, Decimal(0)) * recurring_base)
         )
         taxed = cents(tax[state] * subtotal) if not account.row["tax_exempt_certificate_id"] else Decimal(0)
         totals[f"INV-{invoice_date:%Y%m}-{account_id}"] = subtotal + taxed
     return totals
+
+
+def expected_usf(landing: Path, invoice_date: date) -> dict[str, tuple[Decimal, Decimal]]:
+    """Each invoice's USF base and USF line amount (R-USF-1 as amended)."""
+    _, lines = invoice_lines(landing, invoice_date)
+    factor = usf_factor(invoice_date)
+    return {
+        f"INV-{invoice_date:%Y%m}-{account_id}": (usf_base(own), cents(factor * SAFE_HARBOR * usf_base(own)))
+        for account_id, own in lines.items()
+    }
+
+
+def expected_residuals(landing: Path, invoice_date: date) -> dict[str, tuple[str, Decimal, Decimal]]:
+    """R-COMM-5 (as amended): invoice id -> (partner, commissionable basis, residual) for each
+    invoice of an account whose partner has landed, where the basis is not zero."""
+    billed, lines = invoice_lines(landing, invoice_date)
+    partners = latest(rows(landing / "partners"), "partner_id") if (landing / "partners").exists() else {}
+    residuals = {}
+    for account_id, account in billed.items():
+        partner = partners.get(account.row["partner_id"])
+        basis = sum((line.amount for line in lines[account_id] if line.counts_as in COMMISSIONABLE_TYPES), Decimal(0))
+        if partner is None or basis == 0:
+            continue
+        residual = cents(Decimal(partner["residual_rate"]) * basis)
+        residuals[f"INV-{invoice_date:%Y%m}-{account_id}"] = (partner["partner_id"], basis, residual)
+    return residuals
 
 
 def with_account_credit(landing: Path, months: dict[date, dict[str, Decimal]]) -> dict[str, Decimal]:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from billing_oracle import expected_invoice_totals, with_account_credit
+from billing_oracle import expected_invoice_totals, expected_residuals, with_account_credit
 from click.testing import CliRunner
 
 from orchestration.cli import main
@@ -31,6 +31,19 @@ def test_published_invoices_match_the_rules_to_the_cent(generated_may, warehouse
         published = dict(con.execute("select invoice_id, total from published.invoices").fetchall())
         lines_total = con.execute("select sum(amount) from published.invoice_lines").fetchone()[0]
         line_types = {r[0] for r in con.execute("select distinct line_type from published.invoice_lines").fetchall()}
+        residuals = {
+            invoice_id: (partner_id, basis, amount)
+            for invoice_id, partner_id, basis, amount in con.execute(
+                "select invoice_id, partner_id, basis_amount, amount from marts.fct_commissions "
+                "where commission_type = 'residual'"
+            ).fetchall()
+        }
+        prorated_products = {
+            r[0]
+            for r in con.execute(
+                "select distinct product_code from published.invoice_lines where line_type = 'prorated_charges'"
+            ).fetchall()
+        }
 
     assert len(expected) >= 25
     # The month exercises every rule the oracle re-derives.
@@ -56,6 +69,10 @@ def test_published_invoices_match_the_rules_to_the_cent(generated_may, warehouse
     assert published == expected
     assert lines_total == sum(expected.values(), Decimal(0))
     assert outcome.summary["published_invoices"] == len(expected)
+    # R-USF-1 / R-COMM-5 as amended: prorated seats are billed, out of the USF base (in the totals
+    # above) and commissionable; the residuals follow the product (test_close_small has a rental).
+    assert "CC_SEAT" in prorated_products
+    assert residuals == expected_residuals(generated_may, date(2026, 5, 1)) and len(residuals) > 5
 
 
 def test_three_month_backfill_publishes_each_month_to_the_cent(warehouse, tmp_path):

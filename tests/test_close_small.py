@@ -5,10 +5,12 @@ from the models.
 """
 
 import re
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from billing_oracle import expected_invoice_totals, expected_residuals, expected_usf
 from cli_helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, land_small_with, query
 from click.testing import CliRunner
 
@@ -49,7 +51,8 @@ def test_close_publishes_invoices_to_the_cent(closed_may, warehouse):
     prorated_number = cents(number * 20 / 30)
     # C6 (5 April) is before billing start: not rated (R-START-3). C7: 60 s to London at 0.025.
     international = cents(Decimal("1") * Decimal("0.025"))
-    usf_base = desks + number + prorated_desks + prorated_seats + prorated_number + international
+    # R-USF-1 as amended 2026-12-06: the prorated seats are not in the base (a seat's month is not).
+    usf_base = desks + number + prorated_desks + prorated_number + international
     recurring_base = desks + seats + number + prorated_desks + prorated_seats + prorated_number
     usf = cents(USF_2026_Q2 * SAFE_HARBOR * usf_base)
     rrf = cents(Decimal("0.03") * recurring_base)
@@ -61,8 +64,8 @@ def test_close_publishes_invoices_to_the_cent(closed_may, warehouse):
         Decimal("53.27"),
         Decimal("3.30"),
         Decimal("0.03"),
-        Decimal("34.75"),
-        Decimal("19.50"),
+        Decimal("21.96"),
+        Decimal("18.57"),
     )
 
     # ACC-3, Oregon (no sales tax), unlimited, exemption certificate: USF/RRF/SLRRF still apply (R-TAX-2).
@@ -78,7 +81,7 @@ def test_close_publishes_invoices_to_the_cent(closed_may, warehouse):
         query(landed_small, "select invoice_id, total from published.invoices where invoice_date = '2026-05-01'")
     )
     assert len(published) == 3
-    assert published["INV-202605-ACC-2"] == subtotal + tax == Decimal("288.42")
+    assert published["INV-202605-ACC-2"] == subtotal + tax == Decimal("274.70")
     assert published["INV-202605-ACC-3"] == acc3_total == Decimal("31.81")
     assert query(
         landed_small,
@@ -363,3 +366,104 @@ def test_a_low_usage_phone_started_last_month_is_discounted_for_both_months(ware
         ("low_usage_discount", "Low-usage discount: Desk phone × 1, 19 days of April 2026", "-7.60"),
         ("prorated_charges", "Desk phone × 1, 19 days of April 2026", "15.80"),
     ]
+
+
+def test_prorated_rental_and_seat_are_out_of_the_usf_base_and_a_prorated_rental_earns_no_commission(
+    warehouse, tmp_path
+):
+    """R-USF-1 and R-COMM-5 as amended 2026-12-06: a prorated line counts as its product's full month.
+    ACC-M (Texas, partner P-001 at 15 %) has 2 desk phones all year, and from 11 April one more desk
+    phone, a local number, a rental phone and 2 contact-center seats: May's invoice carries
+    30 - 11 = 19 days of April for each (R-PRORATE-3) beside their first full month."""
+    account = (
+        "ACC-M,Mike,US,TX,78701,basic,P-001,2025-01-01,2025-01-01,0,12,,0,false,m@x.example,m@x.example,,"
+        "2025-01-01T00:00:00Z"
+    )
+    items = (
+        "item_id,account_id,product_code,quantity,phone_number,extension,low_usage,start_date,end_date,updated_at\n"
+        "IT-M1,ACC-M,PHONE_DESK,2,,401,false,2025-01-01,,2025-01-01T00:00:00Z\n"
+        "IT-M2,ACC-M,PHONE_DESK,1,,402,false,2026-04-11,,2026-04-11T00:00:00Z\n"
+        "IT-M3,ACC-M,DID_LOCAL,1,+15125550177,,false,2026-04-11,,2026-04-11T00:00:00Z\n"
+        "IT-M4,ACC-M,RENTAL_PHONE,1,,,false,2026-04-11,,2026-04-11T00:00:00Z\n"
+        "IT-M5,ACC-M,CC_SEAT,2,,,false,2026-04-11,,2026-04-11T00:00:00Z"
+    )
+    land_small_with(
+        tmp_path, {"accounts/mike.csv": f"{ACCOUNT_HEADER}\n{account}", "subscription_items/mike.csv": items}
+    )
+
+    result = close("2026-05")
+
+    assert result.exit_code == 0, result.stderr
+    prorated = {
+        code: cents(Decimal(price) * quantity * 19 / 30)
+        for code, price, quantity in (
+            ("PHONE_DESK", "24.95", 1),
+            ("DID_LOCAL", "4.95", 1),
+            ("RENTAL_PHONE", "6.95", 1),
+            ("CC_SEAT", "39.95", 2),
+        )
+    }
+    assert prorated == {
+        "PHONE_DESK": Decimal("15.80"),
+        "DID_LOCAL": Decimal("3.14"),  # 3.135 exactly, half up
+        "RENTAL_PHONE": Decimal("4.40"),
+        "CC_SEAT": Decimal("50.60"),
+    }
+    desks, number, rental, seats = 3 * Decimal("24.95"), Decimal("4.95"), Decimal("6.95"), 2 * Decimal("39.95")
+    lines = query(
+        warehouse,
+        "select line_type, product_code, amount from published.invoice_lines where invoice_id = 'INV-202605-ACC-M' "
+        "and line_type not in ('usf', 'rrf', 'slrrf', 'tax')",
+    )
+    assert sorted(lines) == sorted(
+        [
+            ("service_fee", "PHONE_DESK", desks),
+            ("phone_numbers", "DID_LOCAL", number),
+            ("rental_equipment", "RENTAL_PHONE", rental),
+            ("contact_center", "CC_SEAT", seats),
+            *(("prorated_charges", code, amount) for code, amount in prorated.items()),
+        ]
+    )
+
+    # The invoice's USF line: the prorated desk phone and number are in the base, as their full months
+    # are; the prorated rental phone and seats are not (nor are their full months).
+    usf_base = desks + number + prorated["PHONE_DESK"] + prorated["DID_LOCAL"]
+    usf = cents(USF_2026_Q2 * SAFE_HARBOR * usf_base)
+    assert (usf_base, usf) == (Decimal("98.74"), Decimal("23.71"))  # to the letter of the old rule: 153.74, 36.92
+    assert query(
+        warehouse,
+        "select quantity, amount from published.invoice_lines "
+        "where invoice_id = 'INV-202605-ACC-M' and line_type = 'usf'",
+    ) == [(usf_base, usf)]
+
+    # The Python oracle reads the amended rules the same way, for every invoice of the month.
+    landing = tmp_path / "landing"
+    oracle_usf = expected_usf(landing, date(2026, 5, 1))
+    assert oracle_usf["INV-202605-ACC-M"] == (usf_base, usf)
+    assert dict(query(warehouse, "select invoice_id, total from published.invoices")) == expected_invoice_totals(
+        landing, date(2026, 5, 1)
+    )
+
+    # The USF liability report (Form 499-Q) has the same base: the sum of the invoices' bases.
+    quarter_base = sum((base for base, _ in oracle_usf.values()), Decimal(0))
+    quarter_billed = sum((amount for _, amount in oracle_usf.values()), Decimal(0))
+    assert query(
+        warehouse,
+        "select usf_base, usf_billed, usf_liability, invoices from marts.rpt_usf_liability where quarter = '2026-Q2'",
+    ) == [(quarter_base, quarter_billed, cents(USF_2026_Q2 * SAFE_HARBOR * quarter_base), 4)]
+
+    # R-COMM-5: the prorated seats earn (a seat's month does), the rental phone's month and its
+    # prorated days do not.
+    basis = desks + number + seats + prorated["PHONE_DESK"] + prorated["DID_LOCAL"] + prorated["CC_SEAT"]
+    residual = cents(Decimal("0.15") * basis)
+    assert (basis, residual) == (Decimal("229.24"), Decimal("34.39"))  # with the prorated rental: 233.64, 35.05
+    residuals = query(
+        warehouse,
+        "select invoice_id, partner_id, basis_amount, amount from marts.fct_commissions "
+        "where commission_type = 'residual' order by invoice_id",
+    )
+    assert residuals == [
+        ("INV-202605-ACC-2", "P-001", *expected_residuals(landing, date(2026, 5, 1))["INV-202605-ACC-2"][1:]),
+        ("INV-202605-ACC-M", "P-001", basis, residual),
+    ]
+    assert expected_residuals(landing, date(2026, 5, 1))["INV-202605-ACC-M"] == ("P-001", basis, residual)

@@ -1,5 +1,7 @@
 -- Regulatory fees on each invoice's service lines:
---   usf   = round(factor(quarter) × interstate_share × usf_base, 2)   (R-USF-1)
+--   usf   = round(factor(quarter) × interstate_share × usf_base, 2)   (R-USF-1; a prorated line or a
+--           low-usage discount is in usf_base only where its product's full month is, as amended
+--           2026-12-06: not a prorated rental phone or contact-center seat)
 --   rrf   = round(rrf_rate × recurring_base, 2)                       (R-RRF-1)
 --   slrrf = round(slrrf_rate(state) × recurring_base, 2)              (R-SLRRF-1)
 with
@@ -12,6 +14,10 @@ service_lines as (
 
 account_invoices as (
     select * from {{ ref('int_account_invoices') }}
+),
+
+products as (
+    select * from {{ ref('products') }}
 ),
 
 fee_rates as (
@@ -32,11 +38,8 @@ bases as (
         account_invoices.usf_factor,
         account_invoices.billing_state,
         coalesce(sum(service_lines.amount) filter (
-            where service_lines.line_type in (
-                'service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount',
-                'additional_outbound_minutes', 'domestic_premium_minutes', 'toll_free_minutes',
-                'international_minutes'
-            )
+            where {{ full_month_line_type('service_lines.line_type', 'products.line_type') }}
+                in {{ usf_base_line_types() }}
         ), 0) as usf_base,
         coalesce(sum(service_lines.amount) filter (
             where service_lines.line_type in (
@@ -47,6 +50,8 @@ bases as (
     from account_invoices
     left join service_lines
         on account_invoices.invoice_id = service_lines.invoice_id
+    left join products
+        on service_lines.product_code = products.product_code
     group by all
 ),
 

@@ -1,6 +1,7 @@
 -- Partner commissions (R-COMM-1..5), payable on the 15th:
 --   residual: residual_rate x the recurring service lines of each published invoice, on the 15th of
---             the invoice month, paid or not (R-COMM-2, R-COMM-5);
+--             the invoice month, paid or not (R-COMM-2, R-COMM-5; a prorated line earns where its
+--             product's full month does, as amended 2026-12-06: a prorated rental phone earns none);
 --   spiff:    once per account, on the 15th of the month after its first invoice is paid in full
 --             (R-COMM-3);
 --   clawback: the spiff back if the account asks to cancel within var spiff_clawback_months (6) of
@@ -33,6 +34,10 @@ allocations as (
     select * from {{ ref('int_payment_allocations') }}
 ),
 
+products as (
+    select * from {{ ref('products') }}
+),
+
 partner_accounts as (
     select
         accounts.account_id,
@@ -53,8 +58,8 @@ commissionable as (
         published_invoices.account_id,
         published_invoices.invoice_date,
         coalesce(sum(published_lines.amount) filter (
-            where published_lines.line_type in
-                ('service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount', 'contact_center')
+            where {{ full_month_line_type('published_lines.line_type', 'products.line_type') }}
+                in {{ commissionable_line_types() }}
         ), 0) as basis_amount,
         published_invoices.total - coalesce(sum(published_lines.amount) filter (
             where published_lines.line_key = 'account_credit'
@@ -62,6 +67,8 @@ commissionable as (
     from published_invoices
     left join published_lines
         on published_invoices.invoice_id = published_lines.invoice_id
+    left join products
+        on published_lines.product_code = products.product_code
     group by published_invoices.invoice_id, published_invoices.account_id, published_invoices.invoice_date,
         published_invoices.total
 ),

@@ -12,16 +12,22 @@ factors as (
     select * from {{ ref('usf_contribution_factors') }}
 ),
 
+products as (
+    select * from {{ ref('products') }}
+),
+
 by_quarter as (
     select
-        cast(date_trunc('quarter', invoice_date) as date) as quarter_start,
-        count(distinct invoice_id) as invoices,
-        coalesce(sum(amount) filter (where line_type in (
-            'service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount',
-            'additional_outbound_minutes', 'domestic_premium_minutes', 'toll_free_minutes', 'international_minutes'
-        )), 0) as usf_base,
-        coalesce(sum(amount) filter (where line_type = 'usf'), 0) as usf_billed
+        cast(date_trunc('quarter', lines.invoice_date) as date) as quarter_start,
+        count(distinct lines.invoice_id) as invoices,
+        -- the base as int_invoice_lines_regulatory computes it (R-USF-1 as amended 2026-12-06)
+        coalesce(sum(lines.amount) filter (
+            where {{ full_month_line_type('lines.line_type', 'products.line_type') }} in {{ usf_base_line_types() }}
+        ), 0) as usf_base,
+        coalesce(sum(lines.amount) filter (where lines.line_type = 'usf'), 0) as usf_billed
     from lines
+    left join products
+        on lines.product_code = products.product_code
     group by 1
 ),
 
