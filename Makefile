@@ -7,6 +7,8 @@ LANDING ?= landing
 DEMO_DIR := demo
 DEMO_START_MONTH := 2026-02
 DEMO_CLOSE_MONTH := 2026-05
+# The demo landing is mixed: pbx1's Asterisk files for the first 60 accounts, cdrs/ for the other 240.
+DEMO_SWITCH_ACCOUNTS := 60
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
@@ -33,10 +35,13 @@ target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
 demo: install
 	rm -rf $(DEMO_DIR) $(WAREHOUSE) $(WAREHOUSE).wal
 	$(BIN)/callbill --warehouse $(WAREHOUSE) generate $(DEMO_DIR)/landing --accounts 300 \
-		--start-month $(DEMO_START_MONTH) --months 3 --calls-per-account-month 1100 --seed 42
+		--start-month $(DEMO_START_MONTH) --months 3 --calls-per-account-month 1100 --seed 42 \
+		--platform asterisk --platform-accounts $(DEMO_SWITCH_ACCOUNTS)
 	$(BIN)/callbill --warehouse $(WAREHOUSE) land $(DEMO_DIR)/landing
 	$(BIN)/callbill --warehouse $(WAREHOUSE) close $(DEMO_CLOSE_MONTH)
+	@$(BIN)/callbill --warehouse $(WAREHOUSE) status > $(DEMO_DIR)/status.txt
 	@echo
+	@sed -n '/^switches/,/^$$/p' $(DEMO_DIR)/status.txt
 	@echo "Warehouse:  $(WAREHOUSE)"
 	@echo "  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE)', read_only=True).sql('select * from published.invoices limit 5'))\""
 	@echo "Dagster UI: make ui   (http://127.0.0.1:3000)"

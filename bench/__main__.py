@@ -7,9 +7,12 @@ its files once, so every step finds them in the page cache; then in one run it m
 (DuckDB alone reads the same CDR files into a table, plus one aggregate); `callbill land`;
 `callbill close` (split into steps from the Dagster run and dbt's run_results.json); a re-close of
 the month after one more day of calls landed (1 % of the month); at 1 M, the rating step written
-in pandas; and with --next-month, the landing and close of the next month (the same calls 31 days
-later, with the late day), the steady state of a warehouse with a published month. Peak memory is
-the resident set of the whole process tree. Prints a table and writes
+in pandas; with --next-month, the landing and close of the next month (the same calls 31 days
+later, with the late day), the steady state of a warehouse with a published month; and with
+--platform asterisk|freeswitch, then the landing and close of the same month written as that phone
+switch's own CDR files (generated with the same seed and size, every customer key mapped, cached
+beside the canonical landing), on a warehouse and Dagster home of their own, against the canonical
+landing's. Peak memory is the resident set of the whole process tree. Prints a table and writes
 bench/results/<size>-<time>.json.
 """
 
@@ -21,6 +24,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +43,9 @@ RATING_MODELS = ("fct_rated_calls", "int_invoice_lines_usage")
 PER_CALL_MODELS = (*RATING_MODELS, "fct_unbilled_calls")
 # Above this many calls the landing is replicated from the 10 M one unless told otherwise.
 GENERATED_UP_TO = 10_000_000
+PLATFORMS = ("asterisk", "freeswitch")
+# The close's dbt models compared between the canonical landing and the switch's, slowest first.
+COMPARED_MODELS = 12
 
 
 def parse_size(text: str) -> int:
@@ -48,9 +55,11 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
 
 
-def landing_for(cdrs: int, accounts: int, seed: int) -> Path:
-    """The generated landing folder of this size, made once and reused."""
-    folder = CACHE / f"cdrs{cdrs}-accounts{accounts}-seed{seed}"
+def landing_for(cdrs: int, accounts: int, seed: int, platform: str | None = None) -> Path:
+    """The generated landing folder of this size, made once and reused. With a platform, the same
+    month's calls as that switch's own CDR files instead of cdrs/, every customer key mapped (so it
+    bills what the canonical landing bills), cached beside it."""
+    folder = CACHE / (f"cdrs{cdrs}-accounts{accounts}-seed{seed}" + (f"-{platform}" if platform else ""))
     if (folder / ".complete").exists():
         return folder / "landing"
     from orchestration.generate import generate_landing
@@ -64,6 +73,7 @@ def landing_for(cdrs: int, accounts: int, seed: int) -> Path:
         months=1,
         calls_per_account_month=max(1, round(cdrs / accounts)),
         seed=seed,
+        **({"platform": platform, "unmapped_tenants": 0} if platform else {}),
     )
     print(f"generated {folder.name} in {time.perf_counter() - started:.1f} s", flush=True)
     (folder / ".complete").touch()
@@ -200,6 +210,57 @@ def step_seconds(dagster_home: Path) -> dict[str, float]:
     return seconds
 
 
+def call_files(landing: Path) -> list[Path]:
+    """The files that carry the month's calls: cdrs/ or a switch's switch_cdrs/<switch_id>/."""
+    return sorted(p for folder in ("cdrs", "switch_cdrs") for p in (landing / folder).rglob("*") if p.is_file())
+
+
+def published_invoices(warehouse: Path) -> tuple[int, float]:
+    """Invoices published for the closed month and their total."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        count, total = con.execute(
+            "select count(*), coalesce(sum(total), 0) from published.invoices where invoice_date = ?",
+            [f"{CLOSE_MONTH}-01"],
+        ).fetchone()
+    return count, round(float(total), 2)
+
+
+@dataclass
+class PlatformRun:
+    """The switch landing's land and close, and what its close took, step by step and model by model."""
+
+    land: Measurement
+    close: Measurement
+    steps: dict[str, float]
+    models: dict[str, float]
+    rows: dict[str, int | float]
+
+
+def platform_run(platform: str, landing: Path, workdir: Path, env: dict[str, str], callbill: list[str]) -> PlatformRun:
+    """`callbill land` and `callbill close` of the switch landing, on a fresh warehouse and Dagster home."""
+    folder = workdir / platform
+    folder.mkdir()
+    warehouse = folder / "callbill.duckdb"
+    env = {**env, "CALLBILL_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(folder / "dagster_home")}
+    warm_page_cache(landing)
+    land = run_measured([*callbill, "land", str(landing)], env, folder / "land.log")
+    close = run_measured([*callbill, "close", CLOSE_MONTH], env, folder / "close.log")
+    steps, models = step_seconds(folder / "dagster_home"), dbt_model_seconds()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        records, rated = con.execute(
+            f"select (select count(*) from raw.{platform}_cdrs), (select count(*) from published.rated_calls)"
+        ).fetchone()
+    invoices, total = published_invoices(warehouse)
+    rows = {
+        "records_landed": records,
+        "rated_calls": rated,
+        "invoices": invoices,
+        "invoices_total": total,
+        "call_files_mb": round(sum(p.stat().st_size for p in call_files(landing)) / 2**20, 1),
+    }
+    return PlatformRun(land, close, steps, models, rows)
+
+
 def dbt_model_seconds() -> dict[str, float]:
     """Seconds per dbt node of the newest callbill_dbt_models invocation."""
     latest = max((REPO_ROOT / "target").glob("callbill_dbt_models-*/run_results.json"), key=lambda p: p.stat().st_mtime)
@@ -225,10 +286,19 @@ def main() -> None:
         action="store_true",
         help="then land and close the next month too (the month's calls 31 days later): the steady state",
     )
+    parser.add_argument(
+        "--platform",
+        choices=PLATFORMS,
+        default=None,
+        help="then land and close the same month as that switch's own CDR files (same seed and size), "
+        "on a fresh warehouse, and compare with the canonical landing",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the warehouse of the run (printed)")
     args = parser.parse_args()
 
     cdrs = parse_size(args.cdrs)
+    if args.platform and (args.replicate or (cdrs > GENERATED_UP_TO and args.accounts is None)):
+        parser.error(f"--platform generates the switch's files: at most {GENERATED_UP_TO:,} calls, no --replicate")
     if args.replicate is None and cdrs > GENERATED_UP_TO and args.accounts is None:
         args.replicate = "10M"
         print(f"{args.cdrs}: made from the 10M landing (--replicate 10M); the generator holds a month in memory")
@@ -260,6 +330,7 @@ def main() -> None:
     print(f"callbill close {CLOSE_MONTH}                                          {measured['close'].seconds:8.1f} s")
     steps = step_seconds(workdir / "dagster_home")
     nodes = dbt_model_seconds()
+    invoices_closed = published_invoices(warehouse)  # before the late day changes the month
 
     extra = extra_day_file(landing, workdir)
     measured["land extra day"] = run_measured([*callbill, "land", str(extra)], env, workdir / "land_extra.log")
@@ -306,6 +377,14 @@ def main() -> None:
         next_month_rows = {"cdrs_in_file": file_calls, "cdrs_landed": landed, "rated_calls": rated, "invoices": billed}
         next_month_models = {m: next_month_nodes.get(m, 0.0) for m in PER_CALL_MODELS}
 
+    switch: PlatformRun | None = None
+    if args.platform:
+        switch_landing = landing_for(cdrs, accounts, args.seed, args.platform)
+        switch = platform_run(args.platform, switch_landing, workdir, env, callbill)
+        measured[f"land {args.platform}"], measured[f"close {args.platform}"] = switch.land, switch.close
+        print(f"{f'callbill land ({args.platform} files)':<62} {switch.land.seconds:8.1f} s")
+        print(f"{f'callbill close {CLOSE_MONTH} ({args.platform} files)':<62} {switch.close.seconds:8.1f} s")
+
     rating = sum(nodes.get(m, 0.0) for m in RATING_MODELS)
     base = measured["floor"].seconds
     ratios = {
@@ -317,12 +396,25 @@ def main() -> None:
         ratios["pandas rating / callbill rating models"] = pandas_seconds / rating
     if args.next_month:
         ratios["close next month / close"] = measured["close next month"].seconds / measured["close"].seconds
+    if switch:
+        canonical_seconds = measured["land"].seconds + measured["close"].seconds
+        ratios[f"(land + close) {args.platform} / canonical"] = (
+            switch.land.seconds + switch.close.seconds
+        ) / canonical_seconds
+        ratios[f"land {args.platform} / canonical"] = switch.land.seconds / measured["land"].seconds
+        ratios[f"close {args.platform} / canonical"] = switch.close.seconds / measured["close"].seconds
 
     print()
     print(f"{'step':<42} {'seconds':>9} {'peak RSS MB':>12}")
     for name, m in measured.items():
         print(f"{name:<42} {m.seconds:>9.1f} {m.peak_rss_mb:>12,.0f}")
-    for title, by_step in (("close", steps), ("re-close", reclose_steps), ("close next month", next_month_steps)):
+    switch_steps = {f"close {args.platform}": switch.steps} if switch else {}
+    for title, by_step in (
+        ("close", steps),
+        ("re-close", reclose_steps),
+        ("close next month", next_month_steps),
+        *switch_steps.items(),
+    ):
         if not by_step:
             continue
         print(f"\n{title}, by step")
@@ -332,6 +424,14 @@ def main() -> None:
     for model in PER_CALL_MODELS:
         next_month = f"  (next month {next_month_models[model]:.1f} s)" if next_month_models else ""
         print(f"  {model:<52} {nodes.get(model, 0.0):>7.1f} s{next_month}")
+    if switch:
+        compared = sorted(set(nodes) | set(switch.models), key=lambda m: -max(nodes.get(m, 0), switch.models.get(m, 0)))
+        print(f"\nclose by dbt model, canonical vs {args.platform} (the {COMPARED_MODELS} slowest of either)")
+        print(f"  {'model':<52} {'canonical':>9} {args.platform:>10} {'difference':>10}")
+        for model in compared[:COMPARED_MODELS]:
+            ours, theirs = nodes.get(model, 0.0), switch.models.get(model, 0.0)
+            print(f"  {model:<52} {ours:>8.1f}s {theirs:>9.1f}s {theirs - ours:>+9.1f}s")
+        print(f"  {'sum over every dbt node':<52} {sum(nodes.values()):>8.1f}s {sum(switch.models.values()):>9.1f}s")
     print()
     for name, ratio in ratios.items():
         print(f"{name:<42} {ratio:>9.2f}")
@@ -341,6 +441,16 @@ def main() -> None:
         print(
             f"next month: CDRs in the file {n['cdrs_in_file']:,}, landed {n['cdrs_landed']:,}; "
             f"calls rated {n['rated_calls']:,} (with the late day); invoices {n['invoices']:,}"
+        )
+    if switch:
+        r = switch.rows
+        same = "the same" if (r["invoices"], r["invoices_total"]) == invoices_closed else "NOT THE SAME"
+        canonical_mb = sum(p.stat().st_size for p in call_files(landing)) / 2**20
+        print(
+            f"{args.platform}: records landed {r['records_landed']:,}; calls rated {r['rated_calls']:,}; "
+            f"invoices {r['invoices']:,} totalling {r['invoices_total']:,.2f} ({same} as the canonical landing's "
+            f"{invoices_closed[0]:,} totalling {invoices_closed[1]:,.2f}); call files {r['call_files_mb']:,.0f} MB "
+            f"(canonical {canonical_mb:,.0f} MB)"
         )
     print(f"warehouse {warehouse.stat().st_size / 2**20:,.0f} MB; machine: {os.cpu_count()} cores")
 
@@ -365,6 +475,16 @@ def main() -> None:
         result["next_month_steps"] = {k: round(v, 2) for k, v in next_month_steps.items()}
         result["next_month_rating_models"] = {k: round(v, 2) for k, v in next_month_models.items()}
         result["next_month_rows"] = next_month_rows
+    if switch:
+        result["close_models"] = {k: round(v, 2) for k, v in nodes.items()}
+        result["platform"] = {
+            "name": args.platform,
+            "close_steps": {k: round(v, 2) for k, v in switch.steps.items()},
+            "close_models": {k: round(v, 2) for k, v in switch.models.items()},
+            "rows": switch.rows,
+            "canonical_invoices": invoices_closed[0],
+            "canonical_invoices_total": invoices_closed[1],
+        }
     out = RESULTS / f"{args.cdrs}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"results: {out}")

@@ -17,8 +17,11 @@ select
     account_id,
     invoice_date,
     reason,
+    -- a switch's customer key not yet mapped to an account (R-CDR-4): which switch, which key
+    switch_id,
+    tenant_key,
     count(*) as calls,
     min(call_id) as first_call_id,
     min(start_time_utc) as first_call_start
 from unbilled
-group by account_id, invoice_date, reason
+group by account_id, invoice_date, reason, switch_id, tenant_key

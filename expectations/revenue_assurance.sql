@@ -6,11 +6,21 @@
 with numbers as (
     select distinct phone_number from staging.stg_landing__subscription_items where phone_number is not null
 ),
+-- A switch writes an outbound call's caller as the extension that dialled (R-CDR): known when it is
+-- one of the account's own extensions.
+extensions as (
+    select distinct account_id, extension from staging.stg_landing__subscription_items where extension is not null
+),
 calls as (
-    select account_id, invoice_date, source_number, billable_minutes, call_type, rate_per_minute
-    from marts.fct_rated_calls
-    where invoice_date between $invoice_month_start and $invoice_month_end
-        and invoice_date not in (select invoice_date from published.invoice_months)
+    select
+        rated.account_id, rated.invoice_date, rated.source_number, rated.billable_minutes, rated.call_type,
+        rated.rate_per_minute, extensions.extension is not null as from_own_extension
+    from marts.fct_rated_calls as rated
+    left join extensions
+        on rated.account_id = extensions.account_id
+        and rated.source_number = extensions.extension
+    where rated.invoice_date between $invoice_month_start and $invoice_month_end
+        and rated.invoice_date not in (select invoice_date from published.invoice_months)
 ),
 this_month as (
     select
@@ -19,10 +29,12 @@ this_month as (
         count(*) filter (
             where call_type in ('local', 'long_distance', 'international', 'premium')
                 and source_number not in (select phone_number from numbers)
+                and not from_own_extension
         ) as calls_from_unknown_numbers,
         any_value(source_number) filter (
             where call_type in ('local', 'long_distance', 'international', 'premium')
                 and source_number not in (select phone_number from numbers)
+                and not from_own_extension
         ) as example_unknown_number,
         count(*) filter (where call_type = 'unrated' or rate_per_minute is null) as unrated_calls,
         sum(billable_minutes) as minutes

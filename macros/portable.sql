@@ -212,3 +212,37 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- A switch's local time (R-CDR-2) and UTC, both naive timestamps, by an IANA zone name per row. In
+    the repeated hour DuckDB reads a local time as its later occurrence and Spark as its earlier; a
+    local time in the skipped hour is moved on by both: macros/switches.sql settles both cases. -#}
+{% macro local_to_utc(timestamp_expression, zone) -%}
+    {{ return(adapter.dispatch('local_to_utc', 'callbill')(timestamp_expression, zone)) }}
+{%- endmacro %}
+{% macro default__local_to_utc(timestamp_expression, zone) -%}
+    timezone('UTC', timezone({{ zone }}, {{ timestamp_expression }}))
+{%- endmacro %}
+{% macro spark__local_to_utc(timestamp_expression, zone) -%}
+    to_utc_timestamp({{ timestamp_expression }}, {{ zone }})
+{%- endmacro %}
+
+{% macro utc_to_local(timestamp_expression, zone) -%}
+    {{ return(adapter.dispatch('utc_to_local', 'callbill')(timestamp_expression, zone)) }}
+{%- endmacro %}
+{% macro default__utc_to_local(timestamp_expression, zone) -%}
+    timezone({{ zone }}, timezone('UTC', {{ timestamp_expression }}))
+{%- endmacro %}
+{% macro spark__utc_to_local(timestamp_expression, zone) -%}
+    from_utc_timestamp({{ timestamp_expression }}, {{ zone }})
+{%- endmacro %}
+
+{#- A time as switches write it, YYYY-MM-DD HH:MM:SS (landing checked that it parses). -#}
+{% macro parse_switch_time(text_expression) -%}
+    {{ return(adapter.dispatch('parse_switch_time', 'callbill')(text_expression)) }}
+{%- endmacro %}
+{% macro default__parse_switch_time(text_expression) -%}
+    strptime({{ text_expression }}, '%Y-%m-%d %H:%M:%S')
+{%- endmacro %}
+{% macro spark__parse_switch_time(text_expression) -%}
+    to_timestamp({{ text_expression }}, 'yyyy-MM-dd HH:mm:ss')
+{%- endmacro %}

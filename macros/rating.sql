@@ -22,7 +22,7 @@
             calls.*,
             -- R-CAL-3: a call is billed on the invoice of the month after it started.
             {{ first_of_next_month('calls.start_time_utc') }} as natural_invoice_date
-        from {{ ref('stg_landing__cdrs') }} as calls
+        from {{ ref('int_calls_landed') }} as calls
         -- Every call the build sees landed by this time (publication records it, R-LATE-1): a
         -- landing that runs during the close waits for the next one.
         cross join {{ ref('int_calls_landed_through') }} as landed_through

@@ -8,7 +8,9 @@ from orchestration.warehouse import connect, table_exists
 # The guide's call-detail columns, in its order.
 CALL_DETAIL_COLUMNS = (
     "call_id, source_number, destination_number, start_time_utc, end_time_utc, duration_sec, "
-    "billable_minutes, total_cost, rate_per_minute, call_type, destination, is_late, invoice_line_id"
+    "billable_minutes, total_cost, rate_per_minute, call_type, destination, is_late, invoice_line_id, "
+    # where the call was landed from: its switch (R-CDR; empty for cdrs/ files), file and line
+    "switch_id, source_file, source_line"
 )
 
 

@@ -109,8 +109,29 @@ def main(warehouse: str, debug: bool) -> None:
 @click.option("--months", default=3, show_default=True, help="Months of calls and payments.")
 @click.option("--calls-per-account-month", default=1100, show_default=True, help="Mean calls per account-month.")
 @click.option("--seed", default=42, show_default=True, help="Random seed: the same seed gives the same bytes.")
+@click.option(
+    "--platform",
+    type=click.Choice(["asterisk", "freeswitch"]),
+    default=None,
+    help="write the calls as that switch's own CDR files (switches/, switch_tenants/, switch_cdrs/) instead of cdrs/",
+)
+@click.option(
+    "--platform-accounts",
+    type=int,
+    default=None,
+    metavar="N",
+    help="with --platform: only the calls of the first N accounts (ACC-00001..N) are the switch's files; "
+    "the other accounts' calls stay in cdrs/  [default: all accounts]",
+)
 def generate(
-    out_dir: Path, accounts: int, start_month: str, months: int, calls_per_account_month: int, seed: int
+    out_dir: Path,
+    accounts: int,
+    start_month: str,
+    months: int,
+    calls_per_account_month: int,
+    seed: int,
+    platform: str | None,
+    platform_accounts: int | None,
 ) -> None:
     """Write a realistic, reproducible synthetic landing folder to OUT_DIR."""
     from orchestration.generate import generate_landing
@@ -124,11 +145,16 @@ def generate(
             months=months,
             calls_per_account_month=calls_per_account_month,
             seed=seed,
+            platform=platform,
+            platform_accounts=platform_accounts,
         )
     except ValueError as exc:
         fail(str(exc))
     for entity, rows in counts.items():
-        click.echo(f"{entity:<20} {rows:>12,} rows")
+        if isinstance(rows, list):  # the accounts whose switch customer key has no switch_tenants row
+            click.echo(f"{entity:<20} {', '.join(rows) or '-'}")
+        else:
+            click.echo(f"{entity:<20} {rows:>12,} rows")
     click.echo(f"wrote {out_dir} in {time.perf_counter() - started:.1f} s")
 
 
@@ -148,6 +174,11 @@ def land(in_dir: Path) -> None:
         click.echo(f"{name:<60} {f.status:<15} {f.landed:>10,} {f.accepted:>10,} {f.quarantined:>12,}")
         if f.message and f.status != "landed":
             click.echo(f"    {f.message}")
+        if f.entity == "switch_cdrs" and f.status == "landed":
+            click.echo(
+                f"    {f.landed:,} records = {f.answered:,} answered + {f.unanswered:,} unanswered + "
+                f"{f.quarantined:,} quarantined; {f.repeated:,} repeated (landed before, not again)"
+            )
     landed, accepted, quarantined = report.totals()
     click.echo(f"{'total':<60} {'':<15} {landed:>10,} {accepted:>10,} {quarantined:>12,}")
     click.echo(f"warehouse: {warehouse_path()}")
@@ -365,6 +396,17 @@ def status() -> None:
     click.echo(f"  {'entity':<20} {'files':>6} {'accepted':>12} {'quarantined':>12}  last landed (UTC)")
     for entity, files, accepted, quarantined, last in report["landed"]:
         click.echo(f"  {entity:<20} {files:>6} {accepted:>12,} {quarantined:>12,}  {last:%Y-%m-%d %H:%M}")
+    if report["switches"]:
+        click.echo("\nswitches (records landed = answered + unanswered + quarantined; repeats not landed again)")
+        click.echo(
+            f"  {'switch':<12} {'platform':<11} {'files':>6} {'records':>10} {'answered':>10} {'unanswered':>10} "
+            f"{'quarantined':>12} {'repeated':>9}  last landed (UTC)"
+        )
+        for switch, platform, files, records, answered, unanswered, quarantined, repeated, last in report["switches"]:
+            click.echo(
+                f"  {switch:<12} {platform:<11} {files:>6} {records:>10,} {answered:>10,} {unanswered:>10,} "
+                f"{quarantined:>12,} {repeated:>9,}  " + (f"{last:%Y-%m-%d %H:%M}" if last else "no files landed")
+            )
     click.echo("\ninvoice months")
     click.echo(
         f"  {'month':<8} {'drafts':>7} {'draft total':>14} {'published':>10} {'published total':>16}  published at"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.switch_formats import SWITCH_FORMATS, SWITCH_TIME_GLOB, SwitchFormat
 from orchestration.warehouse import connect, record_event, utc_now
 
 E164_OR_EXTENSION = r"^(\+[1-9][0-9]{1,14}|[0-9]{2,6})$"
@@ -28,8 +29,22 @@ TIMESTAMP_COMMON_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[
 NOT_A_WHOLE_NUMBER_GLOB = "*[!0-9+ -]*"
 UTC_OFFSET = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?[+-][0-9]{2}(:?[0-9]{2})?$"
 MAX_CALL_SECONDS = 24 * 3600
-# Accounts land first: every other entity names a landed account.
-LANDING_ORDER = ("accounts", "partners", "subscription_items", "account_changes", "cdrs", "payments", "adjustments")
+# Accounts land first: every other entity names a landed account; a switch's CDRs land after it.
+LANDING_ORDER = (
+    "accounts",
+    "partners",
+    "switches",
+    "switch_tenants",
+    "subscription_items",
+    "account_changes",
+    "cdrs",
+    "switch_cdrs",
+    "payments",
+    "adjustments",
+)
+SWITCH_CDRS = "switch_cdrs"
+# Numbering plans whose dialled forms the staging models know (R-CDR-3).
+SWITCH_COUNTRIES = ("US", "CA")
 RATE = r"^[0-9]+(\.[0-9]{1,6})?$"
 CARD_BRANDS = ("visa", "mastercard", "amex", "discover")
 # PCI DSS 3.4: a run of 13+ digits may be a card number, and in last4 (or a payment line that did not
@@ -45,7 +60,7 @@ class Column:
     type: str = "varchar"  # varchar | date | timestamp | integer | boolean | money | rate
     required: bool = False
     allowed: tuple[str, ...] = ()
-    pattern: str | None = None
+    pattern: str | None = None  # a phone number (E164_OR_EXTENSION) or a name's form
     minimum: int | None = None  # bounds of a number, inclusive
     maximum: int | None = None
     key: bool = False  # the entity's own id
@@ -124,6 +139,20 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("approved_at", "timestamp", True),
         _c("disputed_invoice_id"),
     ),
+    "switches": (
+        _c("switch_id", required=True, key=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+        _c("platform", required=True, allowed=tuple(SWITCH_FORMATS)),
+        _c("timezone", required=True),
+        _c("country_code", required=True, allowed=SWITCH_COUNTRIES),
+        _c("inbound_contexts"),
+        _c("updated_at", "timestamp", True),
+    ),
+    "switch_tenants": (
+        _c("switch_id", required=True),
+        _c("tenant_key", required=True, key=True),
+        _c("account_id", required=True),
+        _c("updated_at", "timestamp", True),
+    ),
     "partners": (
         _c("partner_id", required=True, key=True),
         _c("partner_name"),
@@ -160,6 +189,10 @@ class FileResult:
     landed: int = 0
     accepted: int = 0
     quarantined: int = 0
+    # a switch's CDRs: accepted = answered + unanswered; repeated records are not landed again
+    answered: int = 0
+    unanswered: int = 0
+    repeated: int = 0
     message: str = ""
 
 
@@ -183,6 +216,15 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for entity, columns in ENTITIES.items():
         cols = ", ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in columns)
         con.execute(f"create table if not exists raw.{entity} ({cols}, {LINEAGE_COLUMNS})")
+    for platform, switch_format in SWITCH_FORMATS.items():
+        # Each record as the switch wrote it (text), its id (R-CDR-6) and whether it was answered (R-CDR-1).
+        cols = ", ".join(f"{c} varchar" for c in switch_format.columns)
+        con.execute(
+            f"create table if not exists raw.{platform}_cdrs (switch_id varchar not null, {cols}, "
+            f"record_id varchar not null, answered boolean not null, {LINEAGE_COLUMNS})"
+        )
+    # Records a switch wrote again (a rotated or appended file landed again): counted, not landed twice.
+    con.execute("alter table raw.landed_files add column if not exists rows_repeated bigint default 0")
 
 
 def sha256_of(path: Path) -> tuple[str, int]:
@@ -197,7 +239,9 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), lines + (last != b"\n")
 
 
-def _number_lines_as_in_the_file(con: duckdb.DuckDBPyConnection, path: Path, file_lines: int) -> None:
+def _number_lines_as_in_the_file(
+    con: duckdb.DuckDBPyConnection, path: Path, file_lines: int, header: bool = True
+) -> None:
     """Give `incoming` the file's own line numbers when its rows are not one line each.
 
     The reader skips blank lines and a quoted value may span lines, so a row's position is then not
@@ -205,7 +249,7 @@ def _number_lines_as_in_the_file(con: duckdb.DuckDBPyConnection, path: Path, fil
     included, is the common case and costs nothing more); otherwise Python's csv module finds the
     line each row starts on, and the rows the reader kept get those of the lines it did not reject.
     """
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() == ".parquet":
         return
     kept, rejected = con.execute(
         "select (select count(*) from incoming_raw), (select count(*) from rejects)"
@@ -214,7 +258,7 @@ def _number_lines_as_in_the_file(con: duckdb.DuckDBPyConnection, path: Path, fil
         fh.seek(max(0, path.stat().st_size - 4096))
         tail = fh.read()
     trailing_blank_lines = max(0, tail[len(tail.rstrip(b"\r\n")) :].count(b"\n") - 1)
-    if file_lines - trailing_blank_lines == kept + rejected + 1:
+    if file_lines - trailing_blank_lines == kept + rejected + header:
         return
     import pandas as pd  # only for the rare file whose rows are not one line each
 
@@ -222,7 +266,8 @@ def _number_lines_as_in_the_file(con: duckdb.DuckDBPyConnection, path: Path, fil
     starts = []
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
-        next(reader, None)
+        if header:
+            next(reader, None)
         previous = reader.line_num
         for record in reader:
             if record and previous + 1 not in rejected_lines:
@@ -338,7 +383,8 @@ def _problem_exprs(col: Column) -> list[str]:
         # Ids are compared exactly: "X100 " would be a second call X100 (R-RATE-7), billed twice. (A
         # padded reference to another entity's id is quarantined or reported as unknown already.)
         problems.append(
-            f"case when {v} <> trim({v}) "
+            # any blank, as Python's str.isspace: a tab, a no-break space, ... not only a space
+            rf"case when regexp_matches({v}, '^[\s\v\pZ\x85\x1c-\x1f]|[\s\v\pZ\x85\x1c-\x1f]$') "
             f"then '{col.name}: \"' || {v} || '\" has blanks around it (ids are compared exactly)' end"
         )
     if col.allowed:
@@ -348,9 +394,14 @@ def _problem_exprs(col: Column) -> list[str]:
             f"then '{col.name}: ' || {v} || ' is not one of {'/'.join(col.allowed)}' end"
         )
     if col.pattern:
+        expected_form = (
+            "an E.164 number or an extension"
+            if col.pattern == E164_OR_EXTENSION
+            else "letters, digits, dots, dashes and underscores (it names the folder of the switch CDR files)"
+        )
         problems.append(
             f"case when {present} and not regexp_full_match({v}, {_quote(col.pattern)}) "
-            f"then '{col.name}: ' || {v} || ' is not an E.164 number or an extension' end"
+            f"then '{col.name}: ' || {v} || ' is not {expected_form}' end"
         )
     return problems
 
@@ -358,7 +409,7 @@ def _problem_exprs(col: Column) -> list[str]:
 def _entity_rules(entity: str) -> list[str]:
     """Cross-field checks of one entity."""
     rules = []
-    if entity not in ("accounts", "partners"):
+    if entity != "accounts" and "account_id" in {c.name for c in ENTITIES[entity]}:
         rules.append(
             "case when account_id not in (select account_id from raw.accounts) "
             "then 'account_id: ' || account_id || ' is not a landed account "
@@ -376,6 +427,17 @@ def _entity_rules(entity: str) -> list[str]:
             "then 'call_id: ' || call_id || ' repeats line ' || _first_line || ' of this file' end",
             "case when _landed_file is not null "
             "then 'call_id: ' || call_id || ' was already landed from ' || _landed_file end",
+        ]
+    if entity == "switches":
+        # R-CDR-2: the switch's clock is read in its zone, by DuckDB's own zone names
+        return rules + [
+            "case when timezone not in (select name from pg_timezone_names()) "
+            "then 'timezone: ' || timezone || ' is not an IANA time zone name (America/Chicago, UTC, ...)' end"
+        ]
+    if entity == "switch_tenants":
+        return rules + [
+            "case when switch_id not in (select switch_id from raw.switches) "
+            "then 'switch_id: ' || switch_id || ' is not a registered switch (land its switches/ row first)' end"
         ]
     if entity == "subscription_items":
         # A negative quantity would bill less and correct published invoices down (R-INV-2).
@@ -453,6 +515,26 @@ def _adjustment_rules() -> list[str]:
     ]
 
 
+def _quarantine_malformed_lines(
+    con: duckdb.DuckDBPyConnection, entity: str, path: Path, landed_at: object, csv_line: str = "csv_line"
+) -> None:
+    """The reader's rejected lines, each with its reason. A quote left open makes the reader take the
+    lines after it into the same row: say which."""
+    text = "rtrim(csv_line, chr(13) || chr(10))"
+    extra_lines = f"(length({text}) - length(replace({text}, chr(10), '')))"
+    reason = "replace(lower(error_message), 'invalid encoding', 'not UTF-8 text')"
+    if entity == SWITCH_CDRS:  # no header names the columns: say what is wrong with the record
+        reason = f"replace(replace({reason}, 'missing columns', 'too few fields (a record cut off?)'), "
+        reason += "'too many columns', 'too many fields')"
+    con.execute(
+        f"insert into raw.quarantine select ?, ?, line, {csv_line}, 'malformed CSV line: ' || {reason} "
+        f"|| case when {extra_lines} > 0 then '; lines ' || line || ' to ' || (line + {extra_lines}) "
+        "|| ' were read as this one row (is a quote left open?)' else '' end, ? "
+        "from rejects order by line",
+        [entity, str(path), landed_at],
+    )
+
+
 def _masked(text_expr: str, pattern: str) -> str:
     return f"regexp_replace({text_expr}, {_quote(pattern)}, '****\\1', 'g')"
 
@@ -471,8 +553,10 @@ create or replace temp macro luhn_valid(digits) as (
 """
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """Stage a file as all-varchar rows in temp table `incoming` (with line numbers); returns its columns."""
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, columns_without_header: tuple[str, ...] = ()) -> list[str]:
+    """Stage a file as all-varchar rows in temp table `incoming` (with line numbers); returns its columns.
+
+    A file without a header row (a switch's CDRs) is read with the columns given."""
     con.execute(
         "drop view if exists incoming; drop table if exists incoming_numbered; "
         "drop table if exists incoming_raw; drop table if exists rejects"
@@ -488,10 +572,12 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         con.execute(f"create temp view incoming as select rowid + 1 as _line, {casts} from incoming_raw")
         con.execute("create temp table rejects (line bigint, csv_line varchar, error_message varchar)")
         return cols
-    header = _csv_header(path)
+    header = list(columns_without_header) or _csv_header(path)
+    first_line = 1 if columns_without_header else 2
     columns = "{" + ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in header) + "}"
     con.execute(
-        f"create temp table incoming_raw as select * from read_csv({p}, columns = {columns}, header = true, "
+        f"create temp table incoming_raw as select * from read_csv({p}, columns = {columns}, "
+        f"header = {'false' if columns_without_header else 'true'}, "
         "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
         "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')"
     )
@@ -508,14 +594,15 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     # Line numbers: the header is line 1; rejected lines are skipped by the reader, so without
     # rejects a row's line is its position in the file (rowid + 2) and nothing is copied.
     if not con.execute("select count(*) from rejects").fetchone()[0]:
-        con.execute("create temp view incoming as select rowid + 2 as _line, * from incoming_raw")
+        con.execute(f"create temp view incoming as select rowid + {first_line} as _line, * from incoming_raw")
         return cols
     con.execute(
-        """
+        f"""
         create temp table incoming_numbered as
         with good_lines as (
             select line, row_number() over (order by line) - 1 as k
-            from range(2, (select count(*) from incoming_raw) + (select count(*) from rejects) + 2) as t(line)
+            from range({first_line}, (select count(*) from incoming_raw) + (select count(*) from rejects)
+                + {first_line}) as t(line)
             where line not in (select line from rejects)
         )
         select good_lines.line as _line, incoming_raw.*
@@ -636,23 +723,14 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             f"insert into raw.quarantine select ?, ?, _line, {raw_text}, _reason, ? from checked order by _line",
             [entity, str(path), landed_at],
         )
-        # A quote left open makes the reader take the lines after it into the same row: say which.
-        text = "rtrim(csv_line, chr(13) || chr(10))"
-        extra_lines = f"(length({text}) - length(replace({text}, chr(10), '')))"
-        con.execute(
-            f"insert into raw.quarantine select ?, ?, line, {csv_line}, "
-            "'malformed CSV line: ' || replace(lower(error_message), 'invalid encoding', 'not UTF-8 text') "
-            f"|| case when {extra_lines} > 0 then '; lines ' || line || ' to ' || (line + {extra_lines}) "
-            "|| ' were read as this one row (is a quote left open?)' else '' end, ? "
-            "from rejects order by line",
-            [entity, str(path), landed_at],
-        )
+        _quarantine_malformed_lines(con, entity, path, landed_at, csv_line)
         accepted = con.execute("select count(*) from incoming").fetchone()[0] - typed_bad
         malformed = con.execute("select count(*) from rejects").fetchone()[0]
         quarantined = typed_bad + malformed
         landed = accepted + quarantined
         con.execute(
-            "insert into raw.landed_files values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.landed_files (file_path, entity, sha256, rows_landed, rows_accepted, rows_quarantined, "
+            "landed_at) values (?, ?, ?, ?, ?, ?, ?)",
             [str(path), entity, digest, landed, accepted, quarantined, landed_at],
         )
         record_event(
@@ -674,6 +752,216 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
     return FileResult(path, entity, "landed", landed, accepted, quarantined)
 
 
+def registered_switch(con: duckdb.DuckDBPyConnection, switch_id: str) -> SwitchFormat | None:
+    """The format of a registered switch (its latest switches/ row), or None."""
+    found = con.execute(
+        "select arg_max(platform, updated_at) from raw.switches where switch_id = ? having count(*) > 0", [switch_id]
+    ).fetchone()
+    return SWITCH_FORMATS[found[0]] if found else None
+
+
+def _switch_record_problems(switch_format: SwitchFormat) -> list[str]:
+    """Structure only (R-CDR): times and integers that parse, required fields, an answer time on an
+    answered record. What the values mean is the staging models' work."""
+    problems = []
+    for name in switch_format.required:
+        problems.append(f"case when \"{name}\" is null then 'missing {name}' end")
+    for name in switch_format.times:
+        problems.append(
+            f'case when "{name}" is not null and not ("{name}" glob {_quote(SWITCH_TIME_GLOB)} '
+            f'and try_cast("{name}" as timestamp) is not null) '
+            f"then '{name}: ' || \"{name}\" || ' is not a time YYYY-MM-DD HH:MM:SS' end"
+        )
+    for name in switch_format.integers:
+        problems.append(
+            f'case when "{name}" is not null and ("{name}" glob \'*[!0-9]*\' or length("{name}") not between 1 and 9) '
+            f"then '{name}: ' || \"{name}\" || ' is not a whole number of seconds' end"
+        )
+    answer = switch_format.answer_time
+    problems.append(
+        f"case when ({switch_format.answered}) and \"{answer}\" is null then 'an answered record without {answer}' end"
+    )
+    return problems
+
+
+def _with_lenient_quotes(con: duckdb.DuckDBPyConnection, layout: tuple[str, ...]) -> str:
+    """`incoming` plus the lines whose only fault is a quote not doubled inside a quoted value, read
+    as Python's csv module and the tools that parse cdr_csv read them (the value keeps the quote),
+    when that gives a whole record. Only such lines are read in Python."""
+    lenient = con.execute("select line, csv_line from rejects where error_message = 'UNQUOTED VALUE'").fetchall()
+    recovered = []
+    for line, text in lenient:
+        records = list(csv.reader(text.rstrip("\r\n").splitlines()))
+        if len(records) == 1 and len(records[0]) == len(layout):
+            recovered.append([line, *(value if value != "" else None for value in records[0])])
+    if not recovered:
+        return "incoming"
+    import pandas as pd  # only for the few lines read leniently
+
+    con.register("recovered_lines", pd.DataFrame(recovered, columns=["_line", *layout], dtype=object))
+    con.execute("create or replace temp table recovered as select * from recovered_lines")
+    con.unregister("recovered_lines")
+    con.execute("delete from rejects where line in (select _line from recovered)")
+    return "(select * from incoming union all by name select * from recovered)"
+
+
+def land_switch_file(con: duckdb.DuckDBPyConnection, path: Path, switch_id: str) -> FileResult:
+    """A switch's CDR file, byte for byte as it wrote it (no header): every record lands raw with its
+    file and line, or goes to quarantine with the reason. A record already landed (the same id
+    and fields, from a rotated or appended file landed again) is counted as repeated, not landed."""
+    switch_format = registered_switch(con, switch_id)
+    if switch_format is None:
+        return FileResult(
+            path,
+            SWITCH_CDRS,
+            "failed",
+            message=f"switch {switch_id} is not registered: land a switches/ row for it (switch_id, platform, "
+            "timezone, ...); this file lands with the first `callbill land` after that",
+        )
+    digest, file_lines = sha256_of(path)
+    seen = con.execute("select file_path from raw.landed_files where sha256 = ?", [digest]).fetchone()
+    if seen:
+        return FileResult(path, SWITCH_CDRS, "already landed", message=f"same content as {seen[0]}")
+    if path.stat().st_size == 0:
+        return FileResult(path, SWITCH_CDRS, "failed", message="0-byte file: nothing in it; send it again")
+    with path.open("rb") as fh:
+        first_record = next(csv.reader([fh.readline().decode("utf-8", errors="replace")]), [])
+    if len(first_record) not in switch_format.layouts:
+        return FileResult(
+            path,
+            SWITCH_CDRS,
+            "failed",
+            message=f"line 1 has {len(first_record)} fields: {switch_format.platform} records have "
+            f"{switch_format.describe_layouts()} (is this file in the right switch's folder?)",
+        )
+    layout = switch_format.layouts[len(first_record)]
+    try:
+        _read_file(con, path, columns_without_header=layout)
+    except duckdb.Error as exc:
+        return FileResult(path, SWITCH_CDRS, "failed", message=str(exc).splitlines()[0])
+    _number_lines_as_in_the_file(con, path, file_lines, header=False)
+    source = _with_lenient_quotes(con, layout)
+    table = f"raw.{switch_format.platform}_cdrs"
+    columns = switch_format.columns
+    quoted_columns = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f'"{c}"' if c in layout else f'cast(null as varchar) as "{c}"' for c in columns)
+    same_fields = " and ".join(f'numbered."{c}" is not distinct from landed."{c}"' for c in columns)
+    raw_text = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in layout) + ")"
+    reason = "nullif(concat_ws('; ', " + ", ".join(_switch_record_problems(switch_format)) + "), '')"
+    record_id = switch_format.record_id
+    records = (
+        f"(select _line, {values}, {record_id} as record_id, ({switch_format.answered}) as answered from {source})"
+    )
+    con.execute("begin transaction")
+    try:
+        landed_at = utc_now()
+        # Only the records with a problem, a record id repeated in this file or one landed before
+        # are kept aside (hash joins and aggregates over the file; the rest go straight to raw).
+        con.execute(
+            f"create or replace temp table switch_problems as select * from "
+            f"(select _line, {reason} as _reason from {source}) where _reason is not null"
+        )
+        con.execute(
+            f"""
+            create or replace temp table switch_involved as
+            with repeated_ids as (
+                select hash(record_id) as id_hash from {records} group by 1 having count(*) > 1
+            ),
+            landed as (
+                select * from {table}
+                where switch_id = $switch_id and record_id in (select record_id from {records})
+            ),
+            involved as (
+                select * from {records}
+                where hash(record_id) in (select id_hash from repeated_ids)
+                    or record_id in (select record_id from landed)
+            ),
+            numbered as (
+                select *,
+                    min(_line) over (partition by record_id) as _first_line,
+                    -- R-CDR-6: an exact repeat within the file is the same record written twice
+                    row_number() over (partition by record_id, {quoted_columns} order by _line) as _copy
+                from involved
+            )
+            select numbered._line, numbered.record_id, numbered._first_line, numbered._copy,
+                coalesce(bool_or({same_fields}), false) as _landed_before,
+                min(landed._file || ' line ' || landed._line) as _landed_as
+            from numbered
+            left join landed
+                on numbered.record_id = landed.record_id
+            group by all
+            """,
+            {"switch_id": switch_id},
+        )
+        # Another record under an id already taken: which one the switch meant is unknown.
+        con.execute(
+            """
+            insert into switch_problems
+            select _line, case
+                when _landed_as is not null
+                    then 'record id ' || record_id || ' was landed from ' || _landed_as || ' with other fields'
+                else 'record id ' || record_id || ' repeats line ' || _first_line || ' of this file with other fields'
+            end
+            from switch_involved
+            where not _landed_before and _copy = 1 and (_landed_as is not null or _line > _first_line)
+                and _line not in (select _line from switch_problems)
+            """
+        )
+        repeated = con.execute(
+            "select count(*) from switch_involved where (_landed_before or _copy > 1) "
+            "and _line not in (select _line from switch_problems)"
+        ).fetchone()[0]
+        set_aside = "select _line from switch_problems union all select _line from switch_involved"
+        kept, in_file_order = f"from {records} where _line not in ({set_aside})", " order by _line"
+        if not con.execute(f"select count(*) from ({set_aside})").fetchone()[0]:
+            kept, in_file_order = f"from {records}", ""  # nothing set aside: the scan is in the file's order
+        answered, unanswered = con.execute(
+            f"select count(*) filter (where answered), count(*) filter (where not answered) {kept}"
+        ).fetchone()
+        con.execute(
+            f"insert into {table} select ?, {quoted_columns}, record_id, answered, ?, _line, ? {kept}{in_file_order}",
+            [switch_id, str(path), landed_at],
+        )
+        con.execute(
+            f"insert into raw.quarantine select ?, ?, problems._line, {raw_text}, problems._reason, ? "
+            f"from switch_problems as problems join {source} as incoming_records using (_line) order by problems._line",
+            [SWITCH_CDRS, str(path), landed_at],
+        )
+        _quarantine_malformed_lines(con, SWITCH_CDRS, path, landed_at)
+        quarantined = con.execute(
+            "select (select count(*) from switch_problems) + (select count(*) from rejects)"
+        ).fetchone()[0]
+        landed = answered + unanswered + quarantined
+        con.execute(
+            "insert into raw.landed_files (file_path, entity, sha256, rows_landed, rows_accepted, rows_quarantined, "
+            "landed_at, rows_repeated) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [str(path), SWITCH_CDRS, digest, landed, answered + unanswered, quarantined, landed_at, repeated],
+        )
+        record_event(
+            con,
+            "file_landed",
+            {
+                "file": str(path),
+                "entity": SWITCH_CDRS,
+                "switch_id": switch_id,
+                "platform": switch_format.platform,
+                "rows": landed,
+                "answered": answered,
+                "unanswered": unanswered,
+                "quarantined": quarantined,
+                "repeated": repeated,
+                "sha256": digest,
+            },
+        )
+        con.execute("commit")
+    except (duckdb.Error, LandingError) as exc:
+        con.execute("rollback")
+        return FileResult(path, SWITCH_CDRS, "failed", message=str(exc).splitlines()[0])
+    return FileResult(
+        path, SWITCH_CDRS, "landed", landed, answered + unanswered, quarantined, answered, unanswered, repeated
+    )
+
+
 def landing_files(in_dir: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
     """(file, entity) pairs in a stable order, and the files that belong to no entity."""
     if in_dir.is_file():
@@ -687,9 +975,12 @@ def landing_files(in_dir: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
         raise LandingError(f"{in_dir} is the {in_dir.name} folder itself: land takes its parent, the landing folder")
     found, unknown = [], []
     for path in sorted(p for p in in_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        entity = path.relative_to(in_dir).parts[0]
+        parts = path.relative_to(in_dir).parts
+        entity = parts[0]
         if entity in ENTITIES and path.suffix.lower() in (".csv", ".parquet"):
             found.append((path, entity))
+        elif entity == SWITCH_CDRS and len(parts) == 3:
+            found.append((path, entity))  # switch_cdrs/<switch_id>/<any name the switch or logrotate gave>
         else:
             unknown.append(path)
     found.sort(key=lambda pair: (LANDING_ORDER.index(pair[1]), str(pair[0])))
@@ -700,10 +991,17 @@ def land_folder(in_dir: Path, warehouse: Path | None = None) -> LandingReport:
     files, unknown = landing_files(in_dir)
     report = LandingReport()
     for path in unknown:
-        report.files.append(FileResult(path, "?", "failed", message="not a CSV/Parquet file in a known entity folder"))
+        message = "not a CSV/Parquet file in a known entity folder"
+        if path.relative_to(in_dir).parts[0] == SWITCH_CDRS:
+            message = "a switch's CDR files go in switch_cdrs/<switch_id>/ (the folder names the registered switch)"
+        report.files.append(FileResult(path, "?", "failed", message=message))
     with connect(warehouse) as con:
         ensure_raw_tables(con)
         con.execute(LUHN_MACRO)
         for path, entity in files:
-            report.files.append(land_file(con, path.resolve(), entity))
+            if entity == SWITCH_CDRS:
+                result = land_switch_file(con, path.resolve(), path.parent.name)
+            else:
+                result = land_file(con, path.resolve(), entity)
+            report.files.append(result)
     return report

@@ -51,4 +51,40 @@ def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
             order by e.invoice_month, e.event_id
             """
         ).fetchall()
-    return {"landed": landed, "months": months, "failures": failures}
+        switches = switch_feeds(con)
+    return {"landed": landed, "months": months, "failures": failures, "switches": switches}
+
+
+def switch_feeds(con) -> list[tuple]:
+    """Per registered switch: files, records landed = answered + unanswered + quarantined, repeated, last landed."""
+    from orchestration.land import ensure_raw_tables
+    from orchestration.switch_formats import SWITCH_FORMATS
+
+    ensure_raw_tables(con)
+    records = " union all ".join(f"select switch_id, answered from raw.{platform}_cdrs" for platform in SWITCH_FORMATS)
+    return con.execute(
+        f"""
+        with files as (
+            select regexp_extract(file_path, '/switch_cdrs/([^/]+)/[^/]+$', 1) as switch_id,
+                count(*) as files, sum(rows_quarantined) as quarantined, sum(rows_repeated) as repeated,
+                max(landed_at) as last_landed
+            from raw.landed_files where entity = 'switch_cdrs' group by 1
+        ),
+        records as (
+            select switch_id, count(*) filter (where answered) as answered,
+                count(*) filter (where not answered) as unanswered
+            from ({records}) group by 1
+        ),
+        switches as (
+            select switch_id, arg_max(platform, updated_at) as platform from raw.switches group by 1
+        )
+        select switches.switch_id, switches.platform, coalesce(files.files, 0),
+            coalesce(records.answered, 0) + coalesce(records.unanswered, 0) + coalesce(files.quarantined, 0),
+            coalesce(records.answered, 0), coalesce(records.unanswered, 0), coalesce(files.quarantined, 0),
+            coalesce(files.repeated, 0), files.last_landed
+        from switches
+        left join files using (switch_id)
+        left join records using (switch_id)
+        order by switches.switch_id
+        """
+    ).fetchall()

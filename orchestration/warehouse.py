@@ -135,6 +135,10 @@ create table if not exists published.invoice_lines (
 alter table published.invoice_lines add column if not exists item_ids varchar[];
 alter table published.invoice_lines add column if not exists line_key varchar;
 alter table published.rated_calls add column if not exists is_late boolean;
+-- Where a call came from (R-CDR): its switch (null for cdrs/ files), landed file and line.
+alter table published.rated_calls add column if not exists switch_id varchar;
+alter table published.rated_calls add column if not exists source_file varchar;
+alter table published.rated_calls add column if not exists source_line bigint;
 """
 
 

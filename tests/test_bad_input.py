@@ -31,7 +31,7 @@ EXPECTED_FILES = {
     "subscription_items/17_quantities.csv": ("landed", 4, 1, 3),
     "accounts/19_bounds.csv": ("landed", 1, 0, 1),
     "partners/20_partner_rates.csv": ("landed", 3, 1, 2),
-    "cdrs/18_padded_ids.csv": ("landed", 3, 1, 2),
+    "cdrs/18_padded_ids.csv": ("landed", 5, 1, 4),
     "cdrs/21_semicolons.csv": ("failed", 0, 0, 0),
     "cdrs/22_open_quote.csv": ("landed", 2, 1, 1),
 }
@@ -67,6 +67,9 @@ EXPECTED_REASONS = [
     ("08_invalid_utf8.csv", 3, "malformed CSV line: not UTF-8 text"),
     ("18_padded_ids.csv", 3, 'call_id: "P100 " has blanks around it (ids are compared exactly)'),
     ("18_padded_ids.csv", 4, 'call_id: " P101" has blanks around it (ids are compared exactly)'),
+    # any blank, not only a space: a tab after the id, a no-break space before it
+    ("18_padded_ids.csv", 5, 'call_id: "P102\t" has blanks around it (ids are compared exactly)'),
+    ("18_padded_ids.csv", 6, 'call_id: "\u00a0P103" has blanks around it (ids are compared exactly)'),
     (
         "22_open_quote.csv",
         3,

@@ -17,7 +17,8 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
         "CALLBILL_BENCH_DIR": str(tmp_path / "work"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--cdrs", "20k", "--accounts", "10", "--pandas", "yes", "--next-month"],
+        [sys.executable, "-m", "bench", "--cdrs", "20k", "--accounts", "10", "--pandas", "yes", "--next-month"]
+        + ["--platform", "asterisk"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -36,6 +37,8 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
         "pandas rating",
         "land next month",
         "close next month",
+        "land asterisk",
+        "close asterisk",
     }
     assert 0 < figures["rows"]["invoices"] <= 10
     assert figures["rows"]["cdrs_landed"] > 10_000
@@ -59,6 +62,32 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
     assert next_month["rated_calls"] > figures["rows"]["rated_calls"] // 2
     assert 0 < next_month["invoices"] <= 10
     assert {"callbill_dbt_models", "publish_invoices"} <= set(figures["next_month_steps"])
+    # --platform asterisk: the same month as pbx1's own files, landed and closed on a warehouse of its own,
+    # bills what the canonical landing bills, to the cent.
+    switch = figures["platform"]
+    assert switch["name"] == "asterisk"
+    assert switch["rows"]["invoices"] == switch["canonical_invoices"] > 0
+    assert switch["rows"]["invoices_total"] == switch["canonical_invoices_total"] > 0
+    assert switch["rows"]["records_landed"] > 10_000 and switch["rows"]["rated_calls"] > 0
+    assert {"callbill_dbt_models", "publish_invoices"} <= set(switch["close_steps"])
+    assert switch["close_models"]["int_switch_calls"] >= 0 and "fct_rated_calls" in figures["close_models"]
+    assert "(land + close) asterisk / canonical" in figures["ratios"]
+    switch_landing = tmp_path / "cache" / "cdrs20000-accounts10-seed42-asterisk" / "landing"
+    assert (switch_landing / "switch_cdrs" / "pbx1" / "Master.csv").is_file() and not (switch_landing / "cdrs").exists()
+    assert "(land + close) asterisk / canonical" in result.stdout and "the same as the canonical" in result.stdout
+
+
+def test_the_benchmark_refuses_a_platform_with_a_replicated_landing(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--cdrs", "100M", "--platform", "asterisk"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CALLBILL_BENCH_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "--platform generates the switch's files" in result.stderr
+    assert not (tmp_path / "cache").exists()
 
 
 def test_a_replicated_landing_repeats_the_month_under_new_call_ids(tmp_path, monkeypatch):

@@ -53,8 +53,8 @@ def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkey
         ("land", str(tmp_path / "nowhere")): f"callbill: landing folder {tmp_path / 'nowhere'} does not exist\n",
         ("land", str(FIXTURES / "landing_small" / "accounts" / "a.csv")): (
             f"callbill: {FIXTURES / 'landing_small' / 'accounts' / 'a.csv'} is a file: land takes the landing "
-            "folder, the one with the entity folders (accounts, partners, subscription_items, account_changes, cdrs, "
-            "payments, adjustments)\n"
+            "folder, the one with the entity folders (accounts, partners, switches, switch_tenants, "
+            "subscription_items, account_changes, cdrs, switch_cdrs, payments, adjustments)\n"
         ),
         ("land", str(FIXTURES / "landing_small" / "accounts")): (
             f"callbill: {FIXTURES / 'landing_small' / 'accounts'} is the accounts folder itself: land takes its "

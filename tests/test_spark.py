@@ -1,7 +1,8 @@
 """The same dbt project on Spark (dbt-spark, in-process local Spark) gives the same invoices as on
 DuckDB, to the cent: `make test-spark`.
 
-One generated landing folder (two months of calls and payments) is landed and April is closed and
+One generated landing folder (two months of calls and payments; half the accounts' calls as an
+Asterisk switch writes them) is landed and April is closed and
 published on DuckDB. The checked sources, published April included, go to Spark as Parquet
 (`callbill spark land`); Spark builds April, then May (the second build takes the incremental
 path: May's partitions are written, April's kept); DuckDB builds May's drafts (`callbill close
@@ -19,7 +20,7 @@ from cli_helpers import query, run
 pytestmark = pytest.mark.spark
 
 APRIL, MAY = "2026-04-01", "2026-05-01"
-COMPARED = {"fct_invoices": "invoice_id", "fct_invoice_lines": "invoice_line_id"}
+COMPARED = {"fct_invoices": "invoice_id", "fct_invoice_lines": "invoice_line_id", "fct_rated_calls": "call_id"}
 # April is published on DuckDB and a draft on Spark: the publication columns differ by design.
 PUBLICATION_COLUMNS = {"status", "published_at"}
 
@@ -35,7 +36,11 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     os.environ["CALLBILL_SPARK_SMALL"] = "1"
     with warehouse_at(root):
         landing = root / "landing"
-        generate_landing(landing, accounts=12, start_month="2026-03", months=2, calls_per_account_month=150, seed=7)
+        # Half the accounts' calls come from an Asterisk switch's own files (R-CDR), one key unmapped.
+        generate_landing(
+            landing, accounts=12, start_month="2026-03", months=2, calls_per_account_month=150, seed=7,
+            platform="asterisk", platform_accounts=6,
+        )  # fmt: skip
         run("land", str(landing))
         run("close", "2026-04")
         spark_land = run("spark", "land", str(landing))
@@ -91,6 +96,7 @@ def spark_tables(spark_dir: Path, selects: dict[tuple[str, str], str]) -> dict[t
 
 def test_spark_builds_every_model_seed_and_data_test(both_engines):
     assert "raw.cdrs" in both_engines["land"] and "published.invoices" in both_engines["land"]
+    assert "raw.asterisk_cdrs" in both_engines["land"] and "raw.switch_tenants" in both_engines["land"]
     for output in both_engines["builds"]:
         assert "ERROR=0" in output and "SKIP=0" in output
 
@@ -129,3 +135,12 @@ def test_great_expectations_imports_beside_the_spark_extra_in_a_process_with_no_
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout.split()[:2]) == (0, ["imported", "1.24.1"]), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("month", [APRIL, MAY])
+def test_every_rated_call_is_identical_on_both_engines_switch_calls_included(both_engines, month):
+    """Switch records are normalised on Spark by the same models (local time to UTC, E.164, tenants)."""
+    duckdb_calls = both_engines["duckdb"][("fct_rated_calls", month)]
+    spark_calls = both_engines["spark"][("fct_rated_calls", month)]
+    assert spark_calls == duckdb_calls
+    assert sum(1 for row in duckdb_calls if row[0].startswith("pbx1:")) > 100

@@ -145,6 +145,9 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: CallbillDbtResou
     """Staging, rating and invoicing: the draft invoices of the invoice month(s)."""
     key_range = context.partition_key_range
     with connect() as con:
+        from orchestration.land import ensure_raw_tables
+
+        ensure_raw_tables(con)  # a warehouse landed before an entity existed still has its (empty) source
         record_event(
             con,
             "close_started",

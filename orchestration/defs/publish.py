@@ -19,7 +19,8 @@ LINE_COLUMNS = (
 CALL_COLUMNS = (
     "call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination, "
     "start_time_utc, end_time_utc, duration_sec, billable_seconds, billable_minutes, included_minutes_used, "
-    "overage_minutes, rate_per_minute, total_cost, line_type, is_late, invoice_line_id"
+    "overage_minutes, rate_per_minute, total_cost, line_type, is_late, switch_id, source_file, source_line, "
+    "invoice_line_id"
 )
 DRAFT_ASSETS = [
     get_asset_key_for_model([callbill_dbt_models], model)

@@ -2,4 +2,4 @@
 -- publication records it as the month's `calls_landed_through` (R-LATE-1), so a landing that runs
 -- while the month closes is billed by the next close, never twice and never lost.
 select max(landed_at) as calls_landed_through
-from {{ ref('stg_landing__cdrs') }}
+from {{ ref('int_calls_landed') }}

@@ -41,6 +41,9 @@ final as (
         total_cost,
         line_type,
         is_late,
+        switch_id,
+        source_file,
+        source_line,
         case when line_type is not null then {{ invoice_line_id('invoice_id', 'line_type', 'line_group') }} end
             as invoice_line_id
     from calls
@@ -52,7 +55,8 @@ union all
 select
     call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination,
     start_time_utc, end_time_utc, duration_sec, billable_seconds, billable_minutes, included_minutes_used,
-    overage_minutes, rate_per_minute, total_cost, line_type, is_late, invoice_line_id
+    overage_minutes, rate_per_minute, total_cost, line_type, is_late, switch_id, source_file, source_line,
+    invoice_line_id
 from {{ source('published', 'rated_calls') }}
 where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
 {% endif %}

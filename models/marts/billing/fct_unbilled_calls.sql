@@ -89,6 +89,7 @@ final as (
         case when unbilled.is_late then late_listed.invoice_date else unbilled.natural_invoice_date end
             as invoice_date,
         case
+            when unbilled.switch_id is not null and unbilled.account_id is null then 'unknown_tenant'
             when accounts.account_id is null then 'unknown_account'
             when accounts.billing_start_date is null then 'no_billing_start'
             when unbilled.start_time_utc < accounts.billing_start_date then 'before_billing_start'
@@ -103,6 +104,10 @@ final as (
         unbilled.duration_sec,
         unbilled.is_late,
         unbilled.landed_at,
+        unbilled.switch_id,
+        unbilled.tenant_key,
+        unbilled.source_file,
+        unbilled.source_line,
         accounts.billing_start_date,
         accounts.service_end_date
     from unbilled

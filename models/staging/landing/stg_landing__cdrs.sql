@@ -18,7 +18,9 @@ renamed as (
         start_time_utc,
         coalesce(end_time_utc, {{ add_seconds('start_time_utc', 'duration_sec') }}) as end_time_utc,
         duration_sec,
-        _landed_at as landed_at
+        _landed_at as landed_at,
+        _file as source_file,
+        _line as source_line
     from source
 )
 
