@@ -911,7 +911,11 @@ def land_switch_file(con: duckdb.DuckDBPyConnection, path: Path, switch_id: str)
             "select count(*) from switch_involved where (_landed_before or _copy > 1) "
             "and _line not in (select _line from switch_problems)"
         ).fetchone()[0]
-        set_aside = "select _line from switch_problems union all select _line from switch_involved"
+        # An id's hash is shared by other ids now and then: only the repeats are kept out.
+        set_aside = (
+            "select _line from switch_problems union all "
+            "select _line from switch_involved where _landed_before or _copy > 1"
+        )
         kept, in_file_order = f"from {records} where _line not in ({set_aside})", " order by _line"
         if not con.execute(f"select count(*) from ({set_aside})").fetchone()[0]:
             kept, in_file_order = f"from {records}", ""  # nothing set aside: the scan is in the file's order

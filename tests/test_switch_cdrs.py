@@ -356,3 +356,31 @@ def test_call_detail_names_each_calls_switch_file_and_line(switches_closed, tmp_
         "duration_sec": "60",
     }
     assert (rows["C1"]["switch_id"], rows["C1"]["source_line"]) == ("", "2")  # a cdrs/ file's call
+
+
+def test_records_whose_ids_share_a_hash_land_and_a_line_written_twice_lands_once(warehouse, tmp_path):
+    """DuckDB's hash() gives these two uniqueids one value (seen in a 10 M-record file): both are
+    records and land; the first copy of a line written twice lands, the second is a repeat."""
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", landing)
+    write(landing / "switches" / "s.csv", REGISTER.format("pbx1"))
+    ids = ("1773840147.10443560", "1773840647.10448560")
+    assert len({row[0] for row in query_hashes(ids)}) == 1
+    write(
+        landing / "switch_cdrs" / "pbx1" / "Master.csv",
+        GOOD.format(ids[0]) + GOOD.format(ids[1]) + GOOD.format("7.7") * 2,
+    )
+    output = run("land", str(landing)).output
+    assert "3 records = 3 answered + 0 unanswered + 0 quarantined; 1 repeated" in output
+    assert query(warehouse, "select record_id, _line from raw.asterisk_cdrs order by _line") == [
+        (ids[0], 1),
+        (ids[1], 2),
+        ("7.7", 3),
+    ]
+
+
+def query_hashes(values: tuple[str, ...]) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect() as con:
+        return con.execute("select hash(v) from unnest(?) as t(v)", [list(values)]).fetchall()
