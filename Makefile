@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test test-ui test-spark spark-install browser lint ui dashboards bench clean
+.PHONY: install demo test test-ui test-spark spark-install browser lint ui dashboards docs bench clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -84,6 +84,12 @@ bench: install
 
 dashboards: install
 	$(BIN)/callbill --warehouse $(WAREHOUSE) dashboards
+
+# Finance's data dictionary: dbt's docs site, generated offline and served on 127.0.0.1. Its catalog
+# (column types) is read from the warehouse of `make demo`, so run that first.
+docs: install
+	CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/dbt docs generate --profiles-dir profiles
+	$(BIN)/dbt docs serve --profiles-dir profiles --host 127.0.0.1 --port 8080 --no-browser
 
 clean:
 	rm -rf target logs $(DEMO_DIR) warehouse

@@ -1,6 +1,6 @@
 {#-
-    SQL that differs between DuckDB (the default engine) and Spark (the scale-out target, README
-    "Running on Spark"). Models call these macros; each dispatches on the adapter. Everything
+    SQL that differs between DuckDB (the default engine) and Spark (the scale-out target,
+    docs/spark.md). Models call these macros; each dispatches on the adapter. Everything
     else in the models is written in the SQL both engines accept (cast(x as string), explicit
     nulls first/last, no division of money).
 -#}

@@ -28,7 +28,7 @@
     line's own: `product_line_type` is the `products` seed's line_type of the line's product
     (a prorated rental phone is `rental_equipment`, a prorated contact-center seat
     `contact_center`). Every other line is its own line type. expectations/invoices_balance.sql
-    and the README's USF query write the same out in plain SQL. -#}
+    and the USF query of docs/warehouse.md write the same out in plain SQL. -#}
 {% macro full_month_line_type(line_type, product_line_type) -%}
     case
         when {{ line_type }} in ('prorated_charges', 'low_usage_discount') then {{ product_line_type }}

@@ -423,7 +423,7 @@ def status() -> None:
 
 @main.group()
 def spark() -> None:
-    """Build the same dbt project on Spark (dbt-spark; `make spark-install`), README "Running on Spark"."""
+    """Build the same dbt project on Spark (dbt-spark; `make spark-install`), docs/spark.md."""
 
 
 @spark.command("land")
