@@ -818,10 +818,6 @@ def land_switch_file(con: duckdb.DuckDBPyConnection, path: Path, switch_id: str)
             message=f"switch {switch_id} is not registered: land a switches/ row for it (switch_id, platform, "
             "timezone, ...); this file lands with the first `callbill land` after that",
         )
-    digest, file_lines = sha256_of(path)
-    seen = con.execute("select file_path from raw.landed_files where sha256 = ?", [digest]).fetchone()
-    if seen:
-        return FileResult(path, SWITCH_CDRS, "already landed", message=f"same content as {seen[0]}")
     if path.stat().st_size == 0:
         return FileResult(path, SWITCH_CDRS, "failed", message="0-byte file: nothing in it; send it again")
     with path.open("rb") as fh:
@@ -835,10 +831,20 @@ def land_switch_file(con: duckdb.DuckDBPyConnection, path: Path, switch_id: str)
             f"{switch_format.describe_layouts()} (is this file in the right switch's folder?)",
         )
     layout = switch_format.layouts[len(first_record)]
-    try:
-        _read_file(con, path, columns_without_header=layout)
-    except duckdb.Error as exc:
-        return FileResult(path, SWITCH_CDRS, "failed", message=str(exc).splitlines()[0])
+    # Hashed on a thread while DuckDB reads it, as land_file does: a file seen before is read for nothing.
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        digest_of_file = hashing.submit(sha256_of, path)
+        try:
+            _read_file(con, path, columns_without_header=layout)
+            read_error = None
+        except duckdb.Error as exc:
+            read_error = str(exc).splitlines()[0]
+        digest, file_lines = digest_of_file.result()
+    seen = con.execute("select file_path from raw.landed_files where sha256 = ?", [digest]).fetchone()
+    if seen:
+        return FileResult(path, SWITCH_CDRS, "already landed", message=f"same content as {seen[0]}")
+    if read_error is not None:
+        return FileResult(path, SWITCH_CDRS, "failed", message=read_error)
     _number_lines_as_in_the_file(con, path, file_lines, header=False)
     source = _with_lenient_quotes(con, layout)
     table = f"raw.{switch_format.platform}_cdrs"
