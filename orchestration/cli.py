@@ -192,7 +192,14 @@ def land(in_dir: Path) -> None:
 @main.command()
 @click.argument("invoice_month")
 @click.option("--no-publish", is_flag=True, help="Stop at draft invoices; publish nothing.")
-def close(invoice_month: str, no_publish: bool) -> None:
+@click.option(
+    "--accept-usage-gap",
+    metavar="REASON",
+    default=None,
+    help="Close although a usage feed delivered no calls to the end of the usage month (it really went "
+    "quiet); REASON is audited with who closed.",
+)
+def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) -> None:
     """Month-end close for the invoices dated INVOICE_MONTH-01 (YYYY-MM): build, check, publish.
 
     A range YYYY-MM..YYYY-MM backfills several months in one run, oldest published first."""
@@ -203,6 +210,8 @@ def close(invoice_month: str, no_publish: bool) -> None:
         parse_invoice_month_range(invoice_month)
     except ValueError as exc:
         fail(str(exc))
+    if accept_usage_gap is not None and not accept_usage_gap.strip():
+        fail('--accept-usage-gap needs a reason, e.g. --accept-usage-gap "carrier outage, confirmed by NOC"')
     require_landed_warehouse()
     click.echo(
         f"closing {invoice_month}: dbt build, dbt tests, Great Expectations suites"
@@ -210,7 +219,7 @@ def close(invoice_month: str, no_publish: bool) -> None:
     )
     started = time.perf_counter()
     try:
-        outcome = run_close(invoice_month, publish=not no_publish)
+        outcome = run_close(invoice_month, publish=not no_publish, accept_usage_gap=(accept_usage_gap or "").strip())
     except ValueError as exc:
         fail(str(exc))
     s = outcome.summary
@@ -237,6 +246,8 @@ def close(invoice_month: str, no_publish: bool) -> None:
         f"checks warned      {len(outcome.warned_checks)}"
         + (f" ({', '.join(dict.fromkeys(outcome.warned_checks))})" if outcome.warned_checks else "")
     )
+    for accepted in outcome.accepted_usage_gaps:
+        click.echo(accepted)
     click.echo(f"warehouse          {warehouse_path()}")
     click.echo(f"dbt log            {outcome.log_path}")
     click.echo("Dagster UI         make ui  (http://127.0.0.1:3000; this run is in its Runs page)")
@@ -247,6 +258,9 @@ def close(invoice_month: str, no_publish: bool) -> None:
             click.echo(f"  {error}", err=True)
         for check, failures in outcome.failure_rows.items():
             for failure in failures:
+                if "message" in failure:  # a check that says what failed in words (usage_feeds_complete)
+                    click.echo(f"  {check}: {failure['message']}", err=True)
+                    continue
                 click.echo(f"  {check}: {failure['check']}: {failure['failing_rows']} failing row(s)", err=True)
                 for row in failure["first_failing_rows"][:3]:
                     click.echo(f"    {row}", err=True)

@@ -41,6 +41,8 @@ class CloseOutcome:
     errors: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
     publication: str = ""
+    # Usage gaps the close accepted (--accept-usage-gap), as said in the audit's usage_gap_accepted.
+    accepted_usage_gaps: list[str] = field(default_factory=list)
     log_path: Path | None = None
 
 
@@ -90,8 +92,11 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
-    """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run."""
+def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str = "") -> CloseOutcome:
+    """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run.
+
+    accept_usage_gap: the reason to accept usage feeds that stopped delivering calls before the end of
+    the usage month; it goes to the usage_feeds_complete check as its run config, as in the UI."""
     first, last = parse_invoice_month_range(invoice_months)
     log_name = f"close_{first}" if first == last else f"close_{first}..{last}"
     # First: the GX worker imports GX on the other core while this process loads the definitions.
@@ -116,7 +121,7 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
                 raise_on_error=False,
                 asset_selection=selection,
                 tags={"dagster/user": actor(), "callbill/command": "close", **partition_tags},
-                run_config={"loggers": {"close_progress": {}}},
+                run_config={"loggers": {"close_progress": {}}, **usage_gap_run_config(accept_usage_gap)},
             )
     preload.finish()
     outcome = CloseOutcome(invoice_months, result.success, publish and result.success)
@@ -131,6 +136,9 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
             outcome.passed_checks += 1
+            accepted = evaluation.metadata.get("accepted_usage_gaps")
+            if accepted is not None:
+                outcome.accepted_usage_gaps += accepted.value
             continue
         # Warn-severity checks (e.g. invoice recipients, R-INV-5) are reported; they never block.
         if evaluation.severity == dg.AssetCheckSeverity.WARN:
@@ -157,6 +165,15 @@ def run_close(invoice_months: str, publish: bool = True) -> CloseOutcome:
             parse_invoice_month(first).isoformat(),
         )
     return outcome
+
+
+def usage_gap_run_config(reason: str) -> dict[str, object]:
+    """The run config that accepts a usage gap: the same `ops` entry the UI's Launchpad shows."""
+    if not reason:
+        return {}
+    from orchestration.defs.usage_feeds import usage_feeds_complete
+
+    return {"ops": {usage_feeds_complete.node_def.name: {"config": {"accept_usage_gap": reason}}}}
 
 
 @dataclass

@@ -19,6 +19,7 @@ from orchestration.defs.progress import close_progress
 from orchestration.defs.publish import publish_invoices
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.sensors import close_failed, close_succeeded, land_new_files, new_landing_files
+from orchestration.defs.usage_feeds import usage_feed_checks
 from orchestration.project import callbill_project
 
 defs = dg.Definitions(
@@ -31,7 +32,7 @@ defs = dg.Definitions(
         commission_payout_files,
         reader_snapshot,
     ],
-    asset_checks=gx_checks,
+    asset_checks=[*gx_checks, *usage_feed_checks],
     jobs=[month_end_close, autopay_run, commission_payout, land_new_files],
     schedules=[close_schedule, autopay_schedule, payout_schedule],
     sensors=[new_landing_files, close_succeeded, close_failed],

@@ -38,7 +38,9 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(clo
             "(select count(*) from marts.fct_rated_calls where call_id = 'C900')"
         ).fetchone()
     assert kept == published > 0 and late == 0
-    run("close", "2026-06")
+    # The only call landed since is April's late one: May's usage has not landed, so June closes with
+    # the gap accepted (issue #25.2); the test is about where the late call is billed.
+    run("close", "2026-06", "--accept-usage-gap", "no May calls in this fixture: the test is about a late call")
 
     assert published_may(warehouse) == before
     with duckdb.connect(str(warehouse), read_only=True) as con:

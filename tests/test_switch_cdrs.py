@@ -223,7 +223,9 @@ def test_an_unknown_tenant_waits_and_is_billed_on_the_next_invoice_after_its_map
         "switch_id,tenant_key,account_id,updated_at\npbx1,delta,ACC-1,2026-05-02T00:00:00Z\n"
     )
     run("land", str(tmp_path / "later"))
-    run("close", "2026-06")
+    # The fixture's switches and cdrs/ delivered April's calls only: June (May's usage) closes with the
+    # gap accepted (issue #25.2); the test is about the late tenant mapping.
+    run("close", "2026-06", "--accept-usage-gap", "no May calls in this fixture: the test is about a tenant")
     assert query(
         warehouse,
         "select invoice_id, invoice_date, is_late, call_type, billable_seconds from published.rated_calls "
