@@ -3,7 +3,11 @@
 with
 
 lines as (
-    select * from {{ ref('fct_invoice_lines') }}
+    select
+        *,
+        -- a prorated part or a low-usage discount of its product's month (line_types.bills_as_product_month)
+        line_type in {{ line_types_where('bills_as_product_month') }} as is_part_of_a_month
+    from {{ ref('fct_invoice_lines') }}
     where invoice_date between {{ invoice_month_start() }} and {{ invoice_month_end() }}
         and item_ids is not null
 ),
@@ -15,7 +19,7 @@ items_on_lines as (
             -- a discount for the partial month before the invoice month (R-LOWUSE-1 with R-PRORATE-3)
             when line_type = 'low_usage_discount' and service_period_start < invoice_date
                 then 'prorated_low_usage_discount'
-            when line_type in ('prorated_charges', 'low_usage_discount') then line_type
+            when is_part_of_a_month then line_type
             else 'full_month'
         end as charge,
         {{ array_elements('item_ids') }} as item_id

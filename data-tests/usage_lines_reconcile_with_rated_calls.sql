@@ -15,7 +15,7 @@ calls as (
 lines as (
     select * from {{ ref('fct_invoice_lines') }}
     where {{ in_unpublished_invoice_months() }}
-        and line_type in {{ usage_line_types() }}
+        and line_type in {{ line_types_where('is_usage') }}
 ),
 
 per_line as (
@@ -24,7 +24,8 @@ per_line as (
         sum(billable_minutes) as minutes,
         {{ to_cents('sum(total_cost)') }} as amount
     from calls
-    where line_type in ('toll_free_minutes', 'international_minutes', 'domestic_premium_minutes')
+    -- the lines of the calls billed at their deck rate, one line per destination and rate
+    where line_type in (select billed_line_type from {{ ref('call_types') }} where rated_at_deck_rate)
     group by invoice_line_id
 ),
 
@@ -35,7 +36,7 @@ per_bundle as (
         sum(overage_minutes) as overage_minutes,
         {{ to_cents('sum(total_cost)') }} as overage_amount
     from calls
-    where call_type in ('internal', 'local', 'long_distance')
+    where call_type in {{ call_types_where('draws_on_bundle') }}
     group by invoice_id
 ),
 

@@ -6,16 +6,16 @@ with lines as (
         sum(lines.amount) filter (where lines.line_type = 'usf') as usf,
         coalesce(sum(lines.amount) filter (where lines.line_type = 'adjustment'), 0) as adjustments,
         -- R-USF-1 (amended 2026-12-06): a prorated line or a low-usage discount is in the base only
-        -- where its product's full month is (macros/reporting.sql full_month_line_type)
-        sum(lines.amount) filter (where case
-            when lines.line_type in ('prorated_charges', 'low_usage_discount') then products.line_type
-            else lines.line_type
-        end in (
-            'service_fee', 'phone_numbers',
-            'additional_outbound_minutes', 'domestic_premium_minutes', 'toll_free_minutes', 'international_minutes'
-        )) as usf_base
+        -- where its product's full month is (macros/categories.sql full_month_line_type)
+        sum(lines.amount) filter (where full_month_types.in_usf_base) as usf_base
     from marts.fct_invoice_lines as lines
+    left join reference.line_types as line_types on lines.line_type = line_types.line_type
     left join reference.products as products on lines.product_code = products.product_code
+    left join reference.line_types as full_month_types
+        on full_month_types.line_type = case
+            when line_types.bills_as_product_month then products.line_type
+            else lines.line_type
+        end
     where lines.invoice_date between $invoice_month_start and $invoice_month_end
     group by lines.invoice_id
 ),

@@ -14,11 +14,14 @@ extensions as (
 calls as (
     select
         rated.account_id, rated.invoice_date, rated.source_number, rated.billable_minutes, rated.call_type,
-        rated.rate_per_minute, extensions.extension is not null as from_own_extension
+        rated.rate_per_minute, extensions.extension is not null as from_own_extension,
+        coalesce(call_types.placed_from_account_number, false) as placed_from_account_number
     from marts.fct_rated_calls as rated
     left join extensions
         on rated.account_id = extensions.account_id
         and rated.source_number = extensions.extension
+    left join reference.call_types as call_types
+        on rated.call_type = call_types.call_type
     where rated.invoice_date between $invoice_month_start and $invoice_month_end
         and rated.invoice_date not in (select invoice_date from published.invoice_months)
 ),
@@ -27,12 +30,12 @@ this_month as (
         account_id,
         invoice_date,
         count(*) filter (
-            where call_type in ('local', 'long_distance', 'international', 'premium')
+            where placed_from_account_number
                 and source_number not in (select phone_number from numbers)
                 and not from_own_extension
         ) as calls_from_unknown_numbers,
         any_value(source_number) filter (
-            where call_type in ('local', 'long_distance', 'international', 'premium')
+            where placed_from_account_number
                 and source_number not in (select phone_number from numbers)
                 and not from_own_extension
         ) as example_unknown_number,

@@ -33,18 +33,14 @@
     {{ format_date(date_expression, '%B %Y') }}
 {%- endmacro %}
 
-{#- The line types that bill calls (BILLING_RULES line types): the bundle and out-of-plan minutes. -#}
-{% macro usage_line_types() -%}
-    ('included_minutes', 'additional_outbound_minutes', 'toll_free_minutes', 'international_minutes',
-     'domestic_premium_minutes')
-{%- endmacro %}
-
-{#- Calls of one usage line share its group: a destination and rate, or the plan's bundle. -#}
+{#- Calls of one usage line share its group: a destination and rate, a rate, or the plan's bundle
+    (call_types.grouped_by_destination, rated_at_deck_rate). -#}
 {% macro usage_line_group(call_type, destination, rate_per_minute) -%}
     case
-        when {{ call_type }} in ('international', 'premium')
+        when {{ call_type }} in {{ call_types_where('grouped_by_destination') }}
             then {{ destination }} || '|' || cast({{ rate_per_minute }} as string)
-        when {{ call_type }} = 'toll_free_inbound' then cast({{ rate_per_minute }} as string)
+        when {{ call_type }} in {{ call_types_where('rated_at_deck_rate') }}
+            then cast({{ rate_per_minute }} as string)
         else 'plan'
     end
 {%- endmacro %}

@@ -3,41 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
 from pathlib import Path
 
 from fpdf import FPDF
 
 from orchestration.defs.partitions import parse_invoice_month
 from orchestration.warehouse import connect, table_exists
-
-# Statement sections in the order a customer reads them.
-SECTIONS = (
-    (
-        "Recurring charges",
-        (
-            "service_fee",
-            "phone_numbers",
-            "contact_center",
-            "rental_equipment",
-            "prorated_charges",
-            "low_usage_discount",
-        ),
-    ),
-    (
-        "Usage",
-        (
-            "included_minutes",
-            "additional_outbound_minutes",
-            "domestic_premium_minutes",
-            "toll_free_minutes",
-            "international_minutes",
-        ),
-    ),
-    ("One-time fees", ("one_time_fee",)),
-    ("Regulatory fees", ("usf", "rrf", "slrrf")),
-    ("Adjustments", ("adjustment",)),
-    ("Taxes", ("tax",)),
-)
 
 
 class StatementError(Exception):
@@ -58,7 +30,8 @@ class Statement:
     tax_total: Decimal
     total: Decimal
     tax_exempt_certificate_id: str | None
-    lines: list[tuple[str, str, Decimal, Decimal | None, Decimal]]  # line_type, description, qty, unit, amount
+    # statement section, description, qty, unit, amount; in the statement's order (seeds/line_types.csv)
+    lines: list[tuple[str, str, Decimal, Decimal | None, Decimal]]
     remittance: dict[str, str]
 
 
@@ -72,9 +45,12 @@ def load_statement(account_id: str, invoice_month: str, warehouse: Path | None =
         ).fetchone()
         if not invoice:
             raise StatementError(f"no published invoice for account {account_id} dated {invoice_date}")
+        # The sections, and their order, are the line_types seed's: a line type is printed where it says.
         lines = con.execute(
-            "select line_type, description, quantity, unit_price, amount from published.invoice_lines "
-            "where invoice_id = ? order by line_type, description",
+            "select line_types.statement_section, lines.description, lines.quantity, lines.unit_price, lines.amount "
+            "from published.invoice_lines as lines "
+            "inner join reference.line_types as line_types on lines.line_type = line_types.line_type "
+            "where lines.invoice_id = ? order by line_types.statement_order, lines.description",
             [invoice[0]],
         ).fetchall()
         account = con.execute(
@@ -142,13 +118,7 @@ def render(statement: Statement, out: Path) -> None:
         pdf.cell(0, 6, latin1(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
-    by_type: dict[str, list] = {}
-    for line in statement.lines:
-        by_type.setdefault(line[0], []).append(line)
-    for title, line_types in SECTIONS:
-        section = [line for t in line_types for line in by_type.get(t, [])]
-        if not section:
-            continue
+    for title, section in groupby(statement.lines, key=lambda line: line[0]):
         pdf.set_font("Helvetica", "B", 11)
         pdf.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 9)

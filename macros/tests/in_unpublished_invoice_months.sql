@@ -22,11 +22,11 @@ where {{ in_unpublished_invoice_months() }}
 group by {{ column_name }}
 {% endtest %}
 
-{#- dbt's relationships (nulls are not checked) over those rows. -#}
-{% test relationships_in_unpublished_invoice_months(model, column_name, to, field) %}
+{#- dbt's relationships (nulls are not checked) over those rows; `to_where` narrows the parents. -#}
+{% test relationships_in_unpublished_invoice_months(model, column_name, to, field, to_where='true') %}
 select child.{{ column_name }} as from_field
 from {{ model }} as child
-left join {{ to }} as parent
+left join (select * from {{ to }} where {{ to_where }}) as parent
     on child.{{ column_name }} = parent.{{ field }}
 where {{ in_unpublished_invoice_months('child.invoice_date') }}
     and child.{{ column_name }} is not null

@@ -62,7 +62,7 @@ monthly_recurring as (
         and (items.end_date is null or items.end_date >= final_invoices.service_end_date)
     inner join products
         on items.product_code = products.product_code
-    where products.line_type in ('service_fee', 'phone_numbers', 'contact_center', 'rental_equipment')
+    where products.line_type in {{ line_types_where('in_mrr') }}
     group by final_invoices.invoice_id
 ),
 

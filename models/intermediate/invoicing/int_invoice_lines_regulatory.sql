@@ -1,4 +1,4 @@
--- Regulatory fees on each invoice's service lines:
+-- Regulatory fees on each invoice's service lines (the bases' line types: seeds/line_types.csv):
 --   usf   = round(factor(quarter) × interstate_share × usf_base, 2)   (R-USF-1; a prorated line or a
 --           low-usage discount is in usf_base only where its product's full month is, as amended
 --           2026-12-06: not a prorated rental phone or contact-center seat)
@@ -39,13 +39,10 @@ bases as (
         account_invoices.billing_state,
         coalesce(sum(service_lines.amount) filter (
             where {{ full_month_line_type('service_lines.line_type', 'products.line_type') }}
-                in {{ usf_base_line_types() }}
+                in {{ line_types_where('in_usf_base') }}
         ), 0) as usf_base,
         coalesce(sum(service_lines.amount) filter (
-            where service_lines.line_type in (
-                'service_fee', 'phone_numbers', 'prorated_charges', 'low_usage_discount',
-                'contact_center', 'rental_equipment'
-            )
+            where service_lines.line_type in {{ line_types_where('in_recurring_base') }}
         ), 0) as recurring_base
     from account_invoices
     left join service_lines

@@ -18,7 +18,7 @@ published_lines as (
     select * from {{ source('published', 'invoice_lines') }}
     where {{ in_invoice_months() }}
         and invoice_date in (select invoice_date from {{ source('published', 'invoice_months') }})
-        and line_type in {{ usage_line_types() }}
+        and line_type in {{ line_types_where('is_usage') }}
 ),
 
 account_invoices as (
@@ -39,7 +39,7 @@ bundle as (
     from calls
     inner join account_invoices
         on calls.invoice_id = account_invoices.invoice_id
-    where calls.call_type in ('internal', 'local', 'long_distance')
+    where calls.call_type in {{ call_types_where('draws_on_bundle') }}
     group by all
 ),
 
@@ -63,7 +63,7 @@ out_of_plan as (
     from calls
     inner join account_invoices
         on calls.invoice_id = account_invoices.invoice_id
-    where calls.call_type in ('toll_free_inbound', 'international', 'premium')
+    where calls.call_type in {{ call_types_where('rated_at_deck_rate') }}
     group by calls.invoice_id, calls.account_id, calls.invoice_date, account_invoices.usage_month_start,
         account_invoices.usage_month_end, calls.line_type, calls.line_group, calls.rate_per_minute
 ),

@@ -45,10 +45,7 @@ rebuilt as (
 published_recurring as (
     select invoice_line_id, invoice_id, account_id, invoice_date, line_type, description, amount
     from published_lines
-    where line_type in (
-        'service_fee', 'phone_numbers', 'contact_center', 'rental_equipment', 'prorated_charges',
-        'low_usage_discount'
-    )
+    where line_type in {{ line_types_where('in_recurring_base') }}
 ),
 
 already_corrected as (

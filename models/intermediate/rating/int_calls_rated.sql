@@ -5,7 +5,7 @@
 -- R-INV-2); nothing before billing start (R-START-2/3) or without an invoice of the account that
 -- month (fct_unbilled_calls lists those); the bundle drawn in call-start order with
 -- the crossing call split (R-RATE-5); out-of-plan calls at their deck rate (R-RATE-4); and the
--- invoice line each call lands on.
+-- invoice line each call lands on (call_types: the bundle, the deck rate and the line type).
 with
 
 classified as (
@@ -18,6 +18,10 @@ account_invoices as (
 
 rate_deck as (
     select * from {{ ref('rate_deck') }}
+),
+
+call_types as (
+    select * from {{ ref('call_types') }}
 ),
 
 routed as (
@@ -39,7 +43,7 @@ minutes as (
     select
         *,
         cast(billable_seconds as decimal(18, 4)) / 60 as billable_minutes_double,
-        call_type in ('internal', 'local', 'long_distance') as draws_on_bundle
+        call_type in {{ call_types_where('draws_on_bundle') }} as draws_on_bundle
     from calls
 ),
 
@@ -63,7 +67,11 @@ drawn_with_rates as (
         account_invoices.included_minutes,
         account_invoices.overage_rate_per_minute,
         rate_deck.destination as deck_destination,
-        rate_deck.rate_per_minute as deck_rate
+        rate_deck.rate_per_minute as deck_rate,
+        call_types.rated_at_deck_rate,
+        -- an empty cell of the seed is no line; a dbt unit test reads the seed's empty cells as ''
+        nullif(call_types.billed_line_type, '') as billed_line_type,
+        nullif(call_types.overage_line_type, '') as overage_line_type
     from drawn
     inner join account_invoices
         on drawn.account_id = account_invoices.account_id
@@ -71,6 +79,8 @@ drawn_with_rates as (
     left join rate_deck
         on drawn.deck_prefix = rate_deck.prefix
         and drawn.deck_effective_from = rate_deck.effective_from
+    left join call_types
+        on drawn.call_type = call_types.call_type
 ),
 
 split as (
@@ -93,7 +103,7 @@ priced as (
         case when draws_on_bundle then billable_minutes - included_minutes_used else 0 end as overage_minutes,
         case
             when draws_on_bundle then overage_rate_per_minute
-            when call_type in ('toll_free_inbound', 'international', 'premium') then deck_rate
+            when rated_at_deck_rate then deck_rate
             else cast(0 as decimal(18, 6))
         end as rate_per_minute
     from split
@@ -126,21 +136,14 @@ final as (
         cast(
             case
                 when draws_on_bundle then overage_minutes * rate_per_minute
-                when call_type in ('toll_free_inbound', 'international', 'premium')
-                    then billable_minutes * rate_per_minute
+                when rated_at_deck_rate then billable_minutes * rate_per_minute
                 else 0
             end as decimal(18, 8)
         ) as total_cost,
         case
             when billable_seconds = 0 then null
-            else case call_type
-            when 'toll_free_inbound' then 'toll_free_minutes'
-            when 'international' then 'international_minutes'
-            when 'premium' then 'domestic_premium_minutes'
-            when 'inbound' then null
-            when 'unrated' then null
-            else case when overage_minutes > 0 then 'additional_outbound_minutes' else 'included_minutes' end
-            end
+            when overage_minutes > 0 then overage_line_type
+            else billed_line_type
         end as line_type,
         {{ usage_line_group('call_type', 'deck_destination', 'rate_per_minute') }} as line_group
     from priced

@@ -59,7 +59,7 @@ commissionable as (
         published_invoices.invoice_date,
         coalesce(sum(published_lines.amount) filter (
             where {{ full_month_line_type('published_lines.line_type', 'products.line_type') }}
-                in {{ commissionable_line_types() }}
+                in {{ line_types_where('commissionable') }}
         ), 0) as basis_amount,
         published_invoices.total - coalesce(sum(published_lines.amount) filter (
             where published_lines.line_key = 'account_credit'

@@ -1,7 +1,7 @@
 -- Monthly recurring revenue per account and published month, and how it moved from the month
 -- before: new, expansion, contraction, churn, unchanged ('opening' in the first published month).
--- MRR is the full-month recurring lines (devices, numbers, contact center, rentals, low-usage
--- discounts); proration, usage, one-time fees, regulatory fees, taxes and adjustments are not.
+-- MRR is the full-month recurring lines (line_types.in_mrr: devices, numbers, contact center, rentals,
+-- low-usage discounts); proration, usage, one-time fees, regulatory fees, taxes and adjustments are not.
 with
 
 lines as (
@@ -21,8 +21,7 @@ recurring as (
         lines.account_id,
         lines.invoice_date,
         sum(lines.amount) filter (
-            where lines.line_type in ('service_fee', 'phone_numbers', 'contact_center', 'rental_equipment',
-                                      'low_usage_discount')
+            where lines.line_type in {{ line_types_where('in_mrr') }}
         ) as mrr
     from lines
     group by all

@@ -1,5 +1,5 @@
 -- Billed revenue: every published invoice line with its month, account, plan and state on the
--- invoice, partner and revenue category. The revenue dashboard sums this table and nothing else.
+-- invoice, partner and revenue category (seeds/line_types.csv). The revenue dashboard sums this table and nothing else.
 with
 
 lines as (
@@ -14,6 +14,10 @@ accounts as (
     select account_id, account_name, partner_id from {{ ref('stg_landing__accounts') }}
 ),
 
+line_types as (
+    select line_type, revenue_category from {{ ref('line_types') }}
+),
+
 final as (
     select
         lines.invoice_line_id,
@@ -25,7 +29,7 @@ final as (
         invoices.plan_id,
         invoices.billing_state,
         accounts.partner_id,
-        {{ revenue_category('lines.line_type') }} as revenue_category,
+        line_types.revenue_category,
         lines.line_type,
         lines.amount
     from lines
@@ -33,6 +37,8 @@ final as (
         on lines.invoice_id = invoices.invoice_id
     left join accounts
         on lines.account_id = accounts.account_id
+    left join line_types
+        on lines.line_type = line_types.line_type
 )
 
 select * from final

@@ -22,7 +22,7 @@ by_quarter as (
         count(distinct lines.invoice_id) as invoices,
         -- the base as int_invoice_lines_regulatory computes it (R-USF-1 as amended 2026-12-06)
         coalesce(sum(lines.amount) filter (
-            where {{ full_month_line_type('lines.line_type', 'products.line_type') }} in {{ usf_base_line_types() }}
+            where {{ full_month_line_type('lines.line_type', 'products.line_type') }} in {{ line_types_where('in_usf_base') }}
         ), 0) as usf_base,
         coalesce(sum(lines.amount) filter (where lines.line_type = 'usf'), 0) as usf_billed
     from lines
