@@ -14,10 +14,11 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.partitions import parse_invoice_month
+from orchestration.defs.partitions import parse_invoice_month, project_vars
 from orchestration.warehouse import record_event, utc_now, warehouse_path
 
-AUTOPAY_DAY = 10  # R-CAL-5
+AUTOPAY_DAY = project_vars()["autopay_day"]  # R-CAL-5
+PAYOUT_DAY = project_vars()["payout_day"]  # R-COMM-1
 AUTOPAY_COLUMNS = ("autopay_date", "account_id", "invoice_id", "amount", "payment_method")
 PAYOUT_COLUMNS = ("partner_id", "account_id", "invoice_id", "commission_type", "basis_amount", "amount", "earned_date")
 
@@ -116,7 +117,7 @@ def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
     due by then that no earlier payout paid, and a clawback of each paid spiff whose first invoice is
     no longer paid in full. Recorded in published.commission_payouts; a payout run again rewrites
     the files it sent, unchanged."""
-    payout_date = parse_invoice_month(invoice_month).replace(day=15)
+    payout_date = parse_invoice_month(invoice_month).replace(day=PAYOUT_DAY)
     columns = ", ".join(PAYOUT_COLUMNS)
     con.execute("begin transaction")
     try:

@@ -5,7 +5,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.dbt import callbill_ledger_models
 from orchestration.defs.partitions import invoice_months
-from orchestration.exports import MonthNotPublished, write_autopay_file, write_payout_files
+from orchestration.exports import AUTOPAY_DAY, PAYOUT_DAY, MonthNotPublished, write_autopay_file, write_payout_files
 from orchestration.snapshot import write_snapshot
 from orchestration.warehouse import connect
 
@@ -95,7 +95,7 @@ commission_payout = dg.define_asset_job(
 autopay_schedule = dg.build_schedule_from_partitioned_job(
     autopay_run,
     name="autopay_run_on_the_10th",
-    day_of_month=10,
+    day_of_month=AUTOPAY_DAY,
     hour_of_day=6,
     minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.STOPPED,
@@ -104,7 +104,7 @@ autopay_schedule = dg.build_schedule_from_partitioned_job(
 payout_schedule = dg.build_schedule_from_partitioned_job(
     commission_payout,
     name="commission_payout_on_the_15th",
-    day_of_month=15,
+    day_of_month=PAYOUT_DAY,
     hour_of_day=6,
     minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.STOPPED,

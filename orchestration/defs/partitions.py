@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -50,3 +53,12 @@ def parse_invoice_month_range(spec: str) -> tuple[str, str]:
     last = last or first
     dbt_vars_for_invoice_months(first, last)  # validates both keys and their order
     return first, last
+
+
+@functools.cache
+def project_vars() -> dict[str, Any]:
+    """The dbt vars of dbt_project.yml: the suites' SQL, the schedules and the exports read the values
+    the models read (the autopay and payout days among them)."""
+    import yaml
+
+    return yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]

@@ -8,15 +8,13 @@ GX worker process (orchestration/gx_worker.py); elsewhere in the step's own proc
 
 import os
 import time
-from typing import Any
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration import gx_worker
 from orchestration.defs.dbt import callbill_dbt_models
-from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months
-from orchestration.project import REPO_ROOT
+from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months, project_vars
 from orchestration.suites import Suite, load_suites
 from orchestration.warehouse import connect, record_event
 
@@ -71,13 +69,6 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
         )
 
     return _check
-
-
-def project_vars() -> dict[str, Any]:
-    """The dbt vars of dbt_project.yml, so the suites' SQL and the models read the same values."""
-    import yaml
-
-    return yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 gx_checks = [build_gx_check(suite) for suite in load_suites()]

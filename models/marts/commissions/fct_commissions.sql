@@ -82,7 +82,7 @@ residuals as (
         commissionable.basis_amount,
         round(partner_accounts.residual_rate * commissionable.basis_amount, 2) as amount,
         commissionable.invoice_date as earned_date,
-        cast(commissionable.invoice_date + interval 14 day as date) as payout_date
+        cast(commissionable.invoice_date + interval {{ var('payout_day') - 1 }} day as date) as payout_date
     from commissionable
     inner join partner_accounts
         on commissionable.account_id = partner_accounts.account_id
@@ -125,7 +125,7 @@ spiffs as (
         first_invoices.amount_due as basis_amount,
         partner_accounts.spiff_amount as amount,
         paid_in_full.paid_in_full_date as earned_date,
-        cast(date_trunc('month', paid_in_full.paid_in_full_date) + interval 1 month + interval 14 day as date)
+        cast(date_trunc('month', paid_in_full.paid_in_full_date) + interval 1 month + interval {{ var('payout_day') - 1 }} day as date)
             as payout_date
     from first_invoices
     inner join paid_in_full
@@ -146,7 +146,7 @@ clawbacks as (
         partner_accounts.cancel_requested_date as earned_date,
         cast(
             date_trunc('month', greatest(partner_accounts.cancel_requested_date, spiffs.payout_date))
-            + interval 1 month + interval 14 day as date
+            + interval 1 month + interval {{ var('payout_day') - 1 }} day as date
         ) as payout_date
     from spiffs
     inner join partner_accounts
