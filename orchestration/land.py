@@ -642,24 +642,70 @@ def _csv_header(path: Path) -> list[str]:
     return [h.strip() for h in header]
 
 
-def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileResult:
-    # The file is hashed on a thread while DuckDB reads it (hashlib lets go of the GIL): a file seen
-    # before is then read for nothing, which is rare; every new file is read once either way.
+@dataclass
+class StagedFile:
+    columns: list[str] | None  # None when the file could not be read (read_error says why)
+    read_error: str | None
+    digest: str
+    lines: int
+    landed_as: str | None  # the path of the same content landed before
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, columns_without_header: tuple[str, ...] = ()) -> StagedFile:
+    """Stage the file (`_read_file`) while it is hashed on a thread (hashlib lets go of the GIL): a
+    file seen before is then read for nothing, which is rare; every new file is read once either way.
+    Staged outside the transaction: rowids (line order) are only final once committed."""
     with ThreadPoolExecutor(max_workers=1) as hashing:
         digest_of_file = hashing.submit(sha256_of, path)
         try:
-            # Staged outside the transaction: rowids (line order) are only final once committed.
-            file_cols: list[str] | None = _read_file(con, path)
+            columns: list[str] | None = _read_file(con, path, columns_without_header)
             read_error = None
         except (duckdb.Error, LandingError) as exc:
-            file_cols, read_error = None, str(exc).splitlines()[0]
-        digest, file_lines = digest_of_file.result()
+            columns, read_error = None, str(exc).splitlines()[0]
+        digest, lines = digest_of_file.result()
     seen = con.execute("select file_path from raw.landed_files where sha256 = ?", [digest]).fetchone()
-    if seen:
-        return FileResult(path, entity, "already landed", message=f"same content as {seen[0]}")
-    if file_cols is None:
-        return FileResult(path, entity, "failed", message=read_error)
-    _number_lines_as_in_the_file(con, path, file_lines)
+    return StagedFile(columns, read_error, digest, lines, seen[0] if seen else None)
+
+
+def _record_landed_file(
+    con: duckdb.DuckDBPyConnection,
+    result: FileResult,
+    digest: str,
+    landed_at: object,
+    details: dict[str, object] | None = None,
+) -> None:
+    """The file in raw.landed_files (a file lands once) and its file_landed audit event."""
+    con.execute(
+        "insert into raw.landed_files (file_path, entity, sha256, rows_landed, rows_accepted, rows_quarantined, "
+        "landed_at, rows_repeated) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            str(result.path), result.entity, digest, result.landed, result.accepted, result.quarantined,
+            landed_at, result.repeated,
+        ],
+    )  # fmt: skip
+    record_event(
+        con,
+        "file_landed",
+        {
+            "file": str(result.path),
+            "entity": result.entity,
+            "rows": result.landed,
+            "accepted": result.accepted,
+            "quarantined": result.quarantined,
+            **(details or {}),
+            "sha256": digest,
+        },
+    )
+
+
+def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileResult:
+    staged = _stage(con, path)
+    if staged.landed_as:
+        return FileResult(path, entity, "already landed", message=f"same content as {staged.landed_as}")
+    if staged.columns is None:
+        return FileResult(path, entity, "failed", message=staged.read_error)
+    file_cols, digest = staged.columns, staged.digest
+    _number_lines_as_in_the_file(con, path, staged.lines)
 
     columns = ENTITIES[entity]
     missing = [c.name for c in columns if c.name not in file_cols]
@@ -727,29 +773,13 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
         accepted = con.execute("select count(*) from incoming").fetchone()[0] - typed_bad
         malformed = con.execute("select count(*) from rejects").fetchone()[0]
         quarantined = typed_bad + malformed
-        landed = accepted + quarantined
-        con.execute(
-            "insert into raw.landed_files (file_path, entity, sha256, rows_landed, rows_accepted, rows_quarantined, "
-            "landed_at) values (?, ?, ?, ?, ?, ?, ?)",
-            [str(path), entity, digest, landed, accepted, quarantined, landed_at],
-        )
-        record_event(
-            con,
-            "file_landed",
-            {
-                "file": str(path),
-                "entity": entity,
-                "rows": landed,
-                "accepted": accepted,
-                "quarantined": quarantined,
-                "sha256": digest,
-            },
-        )
+        result = FileResult(path, entity, "landed", accepted + quarantined, accepted, quarantined)
+        _record_landed_file(con, result, digest, landed_at)
         con.execute("commit")
     except (duckdb.Error, LandingError) as exc:
         con.execute("rollback")
         return FileResult(path, entity, "failed", message=str(exc).splitlines()[0])
-    return FileResult(path, entity, "landed", landed, accepted, quarantined)
+    return result
 
 
 def registered_switch(con: duckdb.DuckDBPyConnection, switch_id: str) -> SwitchFormat | None:
@@ -831,21 +861,13 @@ def land_switch_file(con: duckdb.DuckDBPyConnection, path: Path, switch_id: str)
             f"{switch_format.describe_layouts()} (is this file in the right switch's folder?)",
         )
     layout = switch_format.layouts[len(first_record)]
-    # Hashed on a thread while DuckDB reads it, as land_file does: a file seen before is read for nothing.
-    with ThreadPoolExecutor(max_workers=1) as hashing:
-        digest_of_file = hashing.submit(sha256_of, path)
-        try:
-            _read_file(con, path, columns_without_header=layout)
-            read_error = None
-        except duckdb.Error as exc:
-            read_error = str(exc).splitlines()[0]
-        digest, file_lines = digest_of_file.result()
-    seen = con.execute("select file_path from raw.landed_files where sha256 = ?", [digest]).fetchone()
-    if seen:
-        return FileResult(path, SWITCH_CDRS, "already landed", message=f"same content as {seen[0]}")
-    if read_error is not None:
-        return FileResult(path, SWITCH_CDRS, "failed", message=read_error)
-    _number_lines_as_in_the_file(con, path, file_lines, header=False)
+    staged = _stage(con, path, columns_without_header=layout)
+    if staged.landed_as:
+        return FileResult(path, SWITCH_CDRS, "already landed", message=f"same content as {staged.landed_as}")
+    if staged.columns is None:
+        return FileResult(path, SWITCH_CDRS, "failed", message=staged.read_error)
+    digest = staged.digest
+    _number_lines_as_in_the_file(con, path, staged.lines, header=False)
     source = _with_lenient_quotes(con, layout)
     table = f"raw.{switch_format.platform}_cdrs"
     columns = switch_format.columns
@@ -941,35 +963,28 @@ def land_switch_file(con: duckdb.DuckDBPyConnection, path: Path, switch_id: str)
         quarantined = con.execute(
             "select (select count(*) from switch_problems) + (select count(*) from rejects)"
         ).fetchone()[0]
-        landed = answered + unanswered + quarantined
-        con.execute(
-            "insert into raw.landed_files (file_path, entity, sha256, rows_landed, rows_accepted, rows_quarantined, "
-            "landed_at, rows_repeated) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [str(path), SWITCH_CDRS, digest, landed, answered + unanswered, quarantined, landed_at, repeated],
-        )
-        record_event(
+        result = FileResult(
+            path, SWITCH_CDRS, "landed", answered + unanswered + quarantined, answered + unanswered, quarantined,
+            answered, unanswered, repeated,
+        )  # fmt: skip
+        _record_landed_file(
             con,
-            "file_landed",
+            result,
+            digest,
+            landed_at,
             {
-                "file": str(path),
-                "entity": SWITCH_CDRS,
                 "switch_id": switch_id,
                 "platform": switch_format.platform,
-                "rows": landed,
                 "answered": answered,
                 "unanswered": unanswered,
-                "quarantined": quarantined,
                 "repeated": repeated,
-                "sha256": digest,
             },
         )
         con.execute("commit")
     except (duckdb.Error, LandingError) as exc:
         con.execute("rollback")
         return FileResult(path, SWITCH_CDRS, "failed", message=str(exc).splitlines()[0])
-    return FileResult(
-        path, SWITCH_CDRS, "landed", landed, answered + unanswered, quarantined, answered, unanswered, repeated
-    )
+    return result
 
 
 def landing_files(in_dir: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
