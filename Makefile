@@ -69,11 +69,11 @@ browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 lint: install
-	$(BIN)/ruff check orchestration tests
-	$(BIN)/ruff format --check orchestration tests
+	$(BIN)/ruff check callbill orchestration bench tests
+	$(BIN)/ruff format --check callbill orchestration bench tests
 
 ui: install
-	$(BIN)/python -m orchestration.dagster_events $(DAGSTER_HOME)
+	$(BIN)/python -m orchestration.speedups.dagster_events $(DAGSTER_HOME)
 	PATH=$(abspath $(BIN)):$$PATH CALLBILL_WAREHOUSE=$(abspath $(WAREHOUSE)) CALLBILL_LANDING=$(abspath $(LANDING)) \
 		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 

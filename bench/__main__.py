@@ -62,7 +62,7 @@ def landing_for(cdrs: int, accounts: int, seed: int, platform: str | None = None
     folder = CACHE / (f"cdrs{cdrs}-accounts{accounts}-seed{seed}" + (f"-{platform}" if platform else ""))
     if (folder / ".complete").exists():
         return folder / "landing"
-    from orchestration.generate import generate_landing
+    from callbill.generate import generate_landing
 
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()

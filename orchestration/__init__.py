@@ -1,1 +1,2 @@
-"""callbill: month-end billing warehouse for business phone providers."""
+"""callbill's Dagster definitions (definitions.py, defs/) and nothing else: the product's own Python
+is the `callbill` package."""

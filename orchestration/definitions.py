@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from callbill.project import callbill_project
 from orchestration.defs.dbt import callbill_dbt_models, callbill_ledger_models
-from orchestration.defs.dbt_in_process import CallbillDbtResource
 from orchestration.defs.jobs import close_schedule, month_end_close
 from orchestration.defs.landing import landed_files
 from orchestration.defs.ledger import (
@@ -20,7 +20,7 @@ from orchestration.defs.publish import publish_invoices
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.sensors import close_failed, close_succeeded, land_new_files, new_landing_files
 from orchestration.defs.usage_feeds import usage_feed_checks
-from orchestration.project import callbill_project
+from orchestration.speedups.dbt_in_process import CallbillDbtResource
 
 defs = dg.Definitions(
     assets=[

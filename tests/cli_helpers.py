@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner, Result
 
-from orchestration.cli import main
+from callbill.cli import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ACCOUNT_HEADER = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0]

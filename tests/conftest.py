@@ -39,7 +39,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @contextmanager
 def warehouse_at(root: Path) -> Iterator[None]:
     """CALLBILL_WAREHOUSE and DAGSTER_HOME under root while a session template is built."""
-    from orchestration.warehouse import environment_variables
+    from callbill.warehouse import environment_variables
 
     (root / "dagster_home").mkdir()
     with environment_variables(
@@ -73,7 +73,7 @@ def generated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20 accounts, calls and payments for Jan-Mar 2026, closed for 2026-02..2026-04 in one run."""
     from cli_helpers import run
 
-    from orchestration.generate import generate_landing
+    from callbill.generate import generate_landing
 
     root = tmp_path_factory.mktemp("generated")
     with warehouse_at(root):

@@ -5,7 +5,7 @@ import duckdb
 from cli_helpers import land_small_with, query, run
 from click.testing import CliRunner
 
-from orchestration.cli import main
+from callbill.cli import main
 
 ADJUSTMENTS = (
     "adjustment_id,account_id,amount,reason,approved_at,disputed_invoice_id\n"

@@ -5,8 +5,8 @@ not match the contract is refused whole. Landing it all again adds nothing."""
 from cli_helpers import FIXTURES, query
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.land import land_folder
+from callbill.cli import main
+from callbill.landing.land import land_folder
 
 CORPUS = FIXTURES / "bad_input"
 

@@ -9,9 +9,9 @@ import pytest
 from billing_oracle import expected_invoice_totals, expected_residuals, with_account_credit
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.close import run_close
-from orchestration.generate import generate_landing
+from callbill.cli import main
+from callbill.close import run_close
+from callbill.generate import generate_landing
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from billing_oracle import expected_invoice_totals, expected_residuals, expected
 from cli_helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, land_small_with, query
 from click.testing import CliRunner
 
-from orchestration.cli import main
+from callbill.cli import main
 
 USF_2026_Q2 = Decimal("0.370")
 SAFE_HARBOR = Decimal("0.649")
@@ -153,7 +153,7 @@ def test_a_published_months_usage_lines_are_the_published_ones_on_a_re_close(clo
         "select invoice_line_id, line_type, quantity, unit_price, amount from {table} "
         "where invoice_date = date '2026-05-01' and line_type like '%minutes' order by invoice_line_id"
     )
-    from orchestration.warehouse import connect
+    from callbill.warehouse import connect
 
     published = query(warehouse, usage_lines.format(table="published.invoice_lines"))
     assert {line[1] for line in published} == {"international_minutes", "toll_free_minutes", "included_minutes"}
@@ -168,8 +168,8 @@ def test_a_published_months_usage_lines_are_the_published_ones_on_a_re_close(clo
 def test_a_call_already_published_stops_publication_and_nothing_is_written(closed_may, warehouse):
     """published.rated_calls has no primary key (an index over every call costs more than the copy):
     publication itself refuses a month one of whose calls is already published, and rolls back."""
+    from callbill.warehouse import connect
     from orchestration.defs.publish import PublicationError, publish_month
-    from orchestration.warehouse import connect
 
     with connect(warehouse) as con:
         # May as if never published, but one of its calls left in published.rated_calls.
@@ -186,7 +186,7 @@ def test_a_call_already_published_stops_publication_and_nothing_is_written(close
 def test_a_call_written_twice_to_raw_blocks_the_close(landed_small):
     """Landing refuses a repeated call id (R-RATE-7); a row written to raw.cdrs some other way is
     caught by the month's uniqueness test before anything is published."""
-    from orchestration.warehouse import connect
+    from callbill.warehouse import connect
 
     with connect(landed_small) as con:
         con.execute("insert into raw.cdrs select * from raw.cdrs where call_id = 'C1'")

@@ -9,8 +9,8 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster_shared.check import CheckError
 
-from orchestration.close import dagster_instance
-from orchestration.dagster_events import (
+from callbill.close import dagster_instance
+from orchestration.speedups.dagster_events import (
     PREVIOUS_INSTANCE_CONFIG,
     KeptOpenSqliteEventLogStorage,
     instance_config,
@@ -23,6 +23,11 @@ def test_the_instance_config_names_the_event_log_upgrades_callbills_old_one_and_
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "dagster.yaml").write_text(PREVIOUS_INSTANCE_CONFIG)
     assert write_instance_config(tmp_path / "old").read_text() == instance_config()
+    # written when the event log lived in orchestration/dagster_events.py
+    (tmp_path / "moved").mkdir()
+    before_the_move = instance_config().replace("orchestration.speedups.dagster_events", "orchestration.dagster_events")
+    (tmp_path / "moved" / "dagster.yaml").write_text(before_the_move)
+    assert "module: orchestration.speedups.dagster_events\n" in write_instance_config(tmp_path / "moved").read_text()
     (tmp_path / "own").mkdir()
     (tmp_path / "own" / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
     assert write_instance_config(tmp_path / "own").read_text() == "telemetry:\n  enabled: true\n"

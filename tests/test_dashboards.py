@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parent.parent / "orchestration" / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parent.parent / "callbill" / "dashboards" / "app.py"
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def test_old_dbt_build_folders_go_and_the_newest_or_still_written_stay(tmp_path)
     import os
     import time
 
-    from orchestration.defs.dbt_in_process import remove_old_build_folders
+    from orchestration.speedups.dbt_in_process import remove_old_build_folders
 
     def folders(ages_in_hours: dict[str, float]) -> None:
         now = time.time()

@@ -1,4 +1,4 @@
-"""Tests of `orchestration.generate`: the synthetic landing folder behind `callbill generate`."""
+"""Tests of `callbill.generate`: the synthetic landing folder behind `callbill generate`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.generate import generate_landing, unmapped_tenant_ids
+from callbill.cli import main
+from callbill.generate import generate_landing, unmapped_tenant_ids
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SMALL = {"accounts": 20, "start_month": "2026-02", "months": 2, "calls_per_account_month": 50}

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from orchestration import gx_worker
-from orchestration.suites import SUITES_DIR, load_suite, validate
+from callbill.quality import gx_worker
+from callbill.quality.suites import SUITES_DIR, load_suite, validate
 
 UNBALANCED = pd.DataFrame(
     {

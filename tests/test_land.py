@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.land import ENTITIES, land_folder
+from callbill.cli import main
+from callbill.landing.land import ENTITIES, land_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REQUIRED_CALL_FIELDS = [column.name for column in ENTITIES["cdrs"] if column.required]

@@ -8,7 +8,7 @@ import duckdb
 from cli_helpers import CDR_HEADER, FIXTURES, land_small_with, run
 from click.testing import CliRunner
 
-from orchestration.cli import main
+from callbill.cli import main
 
 LATE_CALL = f"{CDR_HEADER}\nC900,ACC-1,outbound,+15125550100,+442079460000,2026-04-20T15:00:00Z,,120"
 

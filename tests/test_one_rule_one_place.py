@@ -13,6 +13,7 @@ SCANNED = {
     "macros": ("*.sql",),
     "data-tests": ("*.sql",),
     "expectations": ("*.sql",),
+    "callbill": ("*.py",),
     "orchestration": ("*.py",),
 }
 

@@ -2,7 +2,8 @@ from datetime import date
 
 import pytest
 
-from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months, parse_invoice_month
+from callbill.months import FIRST_INVOICE_MONTH, dbt_vars_for_invoice_months, last_invoice_month, parse_invoice_month
+from orchestration.defs.partitions import invoice_months
 
 
 def test_one_partition_maps_to_its_invoice_date():
@@ -39,7 +40,7 @@ def test_partition_keys_are_invoice_months():
 
 
 def test_close_accepts_a_month_or_a_backfill_range():
-    from orchestration.defs.partitions import parse_invoice_month_range
+    from callbill.months import parse_invoice_month_range
 
     assert parse_invoice_month_range("2026-05") == ("2026-05", "2026-05")
     assert parse_invoice_month_range("2026-02..2026-04") == ("2026-02", "2026-04")
@@ -47,3 +48,9 @@ def test_close_accepts_a_month_or_a_backfill_range():
         parse_invoice_month_range("2026-04..2026-02")
     with pytest.raises(ValueError, match="invoice month must be YYYY-MM"):
         parse_invoice_month_range("2026-02..April")
+
+
+def test_the_months_the_cli_accepts_are_the_partitions_dagster_shows():
+    keys = invoice_months.get_partition_keys()
+    assert (keys[0], keys[-1]) == (FIRST_INVOICE_MONTH, last_invoice_month())
+    assert last_invoice_month() == date.today().strftime("%Y-%m")

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from orchestration.suites import SUITES_DIR, load_suite, load_suites, validate
+from callbill.quality.suites import SUITES_DIR, load_suite, load_suites, validate
 
 
 def test_every_suite_file_loads_and_targets_a_public_mart():

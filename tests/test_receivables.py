@@ -249,7 +249,7 @@ def test_a_commission_is_paid_once_late_if_need_be_and_a_reversed_spiff_is_clawe
 
 
 def test_payouts_sent_before_the_payout_ledger_are_not_paid_again(closed_may, warehouse):
-    from orchestration.warehouse import connect, record_event
+    from callbill.warehouse import connect, record_event
 
     # A warehouse whose May payout ran before the ledger: its audit event has no `reproduced`.
     with connect(warehouse) as con:

@@ -6,7 +6,7 @@ import shutil
 import dagster as dg
 from cli_helpers import FIXTURES, land_small_with, query
 
-from orchestration.close import dagster_instance
+from callbill.close import dagster_instance
 from orchestration.defs.sensors import close_succeeded, new_landing_files
 
 

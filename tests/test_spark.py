@@ -29,7 +29,7 @@ PUBLICATION_COLUMNS = {"status", "published_at"}
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     from conftest import warehouse_at
 
-    from orchestration.generate import generate_landing
+    from callbill.generate import generate_landing
 
     root = tmp_path_factory.mktemp("spark")
     os.environ["CALLBILL_SPARK_DIR"] = str(root / "spark")

@@ -5,7 +5,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from orchestration.cli import main
+from callbill.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

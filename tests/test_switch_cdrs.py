@@ -15,7 +15,7 @@ import pytest
 from cli_helpers import FIXTURES, query, run
 from click.testing import CliRunner
 
-from orchestration.cli import main
+from callbill.cli import main
 
 SWITCHES = FIXTURES / "landing_switches"
 
@@ -301,7 +301,7 @@ def closed_generated_month(root: Path, platform: str | None) -> Path:
     """15 generated accounts, March 2026's calls in canonical files or as the switch wrote them, April closed."""
     from conftest import warehouse_at
 
-    from orchestration.generate import generate_landing
+    from callbill.generate import generate_landing
 
     with warehouse_at(root):
         generate_landing(

@@ -207,7 +207,7 @@ def dagster_dev(warehouse, tmp_path):
     """`make ui` on a warehouse with the small fixture landed: dagster dev, its webserver and daemon."""
     callbill("land", str(FIXTURES / "landing_small"))
     home = tmp_path / "dagster_home"
-    subprocess.run([sys.executable, "-m", "orchestration.dagster_events", str(home)], check=True)
+    subprocess.run([sys.executable, "-m", "orchestration.speedups.dagster_events", str(home)], check=True)
     port = free_port()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DAGSTER_HOME": str(home)}
     command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions"]

@@ -11,8 +11,8 @@ from pathlib import Path
 from cli_helpers import CDR_HEADER, FIXTURES, land_small_with, query, run
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.warehouse import actor
+from callbill.cli import main
+from callbill.warehouse import actor
 
 REASON = "carrier outage, confirmed by NOC"
 CDRS_GAP_JUNE = (
@@ -140,7 +140,7 @@ def test_the_ui_launchpad_and_the_cli_pass_the_override_the_same_way():
     schedule launches without it); the CLI sends the run config the Launchpad would."""
     import dagster as dg
 
-    from orchestration.close import usage_gap_run_config
+    from callbill.close import usage_gap_run_config
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("month_end_close")

@@ -6,11 +6,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
-from orchestration import preload
-from orchestration.defs.dbt_in_process import CallbillDbtResource, DbtBuildInProcess
-from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_month_environment, invoice_months
-from orchestration.project import callbill_project
-from orchestration.warehouse import connect, environment_variables, record_event
+from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
+from callbill.project import callbill_project
+from callbill.warehouse import connect, environment_variables, record_event
+from orchestration.defs.partitions import invoice_months
+from orchestration.speedups import preload
+from orchestration.speedups.dbt_in_process import CallbillDbtResource, DbtBuildInProcess
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 AREA_GROUPS = {
@@ -145,7 +146,7 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: CallbillDbtResou
     """Staging, rating and invoicing: the draft invoices of the invoice month(s)."""
     key_range = context.partition_key_range
     with connect() as con:
-        from orchestration.land import ensure_raw_tables
+        from callbill.landing.land import ensure_raw_tables
 
         ensure_raw_tables(con)  # a warehouse landed before an entity existed still has its (empty) source
         record_event(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.land import ENTITIES, land_folder
+from callbill.landing.land import ENTITIES, land_folder
 
 
 class LandingConfig(dg.Config):

@@ -3,11 +3,11 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from callbill.outputs.exports import AUTOPAY_DAY, PAYOUT_DAY, MonthNotPublished, write_autopay_file, write_payout_files
+from callbill.outputs.snapshot import write_snapshot
+from callbill.warehouse import connect
 from orchestration.defs.dbt import callbill_ledger_models
 from orchestration.defs.partitions import invoice_months
-from orchestration.exports import AUTOPAY_DAY, PAYOUT_DAY, MonthNotPublished, write_autopay_file, write_payout_files
-from orchestration.snapshot import write_snapshot
-from orchestration.warehouse import connect
 
 AUTOPAY_JOB_NAME = "autopay_run"
 PAYOUT_JOB_NAME = "commission_payout"

@@ -7,9 +7,10 @@ import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
+from callbill.months import parse_invoice_month
+from callbill.warehouse import connect, record_event, utc_now
 from orchestration.defs.dbt import callbill_dbt_models
-from orchestration.defs.partitions import invoice_months, parse_invoice_month
-from orchestration.warehouse import connect, record_event, utc_now
+from orchestration.defs.partitions import invoice_months
 
 INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total"
 LINE_COLUMNS = (

@@ -1,9 +1,9 @@
 """Great Expectations suites from expectations/ as blocking asset checks in front of publication.
 
-A suite (orchestration/suites.py) is `expectations/<name>.json` plus the SQL in `meta.dataset` that
+A suite (callbill/quality/suites.py) is `expectations/<name>.json` plus the SQL in `meta.dataset` that
 shapes the rows to validate for the months being closed. Checks read the warehouse into pandas and
 validate with an ephemeral GX context (GX's SQL path fails on DuckDB): in `callbill close`, in its
-GX worker process (orchestration/gx_worker.py); elsewhere in the step's own process.
+GX worker process (callbill/quality/gx_worker.py); elsewhere in the step's own process.
 """
 
 import os
@@ -12,11 +12,12 @@ import time
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration import gx_worker
+from callbill.months import dbt_vars_for_invoice_months, project_vars
+from callbill.quality import gx_worker
+from callbill.quality.suites import Suite, load_suites
+from callbill.warehouse import connect, record_event
 from orchestration.defs.dbt import callbill_dbt_models
-from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_months, project_vars
-from orchestration.suites import Suite, load_suites
-from orchestration.warehouse import connect, record_event
+from orchestration.defs.partitions import invoice_months
 
 
 def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from callbill.landing.land import LandingError, landing_files
+from callbill.warehouse import connect, record_event
 from orchestration.defs.jobs import CLOSE_JOB_NAME, month_end_close
 from orchestration.defs.landing import landed_files
-from orchestration.land import LandingError, landing_files
-from orchestration.warehouse import connect, record_event
 
 LANDING_JOB_NAME = "land_new_files"
 

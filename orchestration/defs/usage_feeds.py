@@ -20,9 +20,10 @@ import duckdb
 from dagster_dbt import get_asset_key_for_model
 from pydantic import Field
 
+from callbill.months import parse_invoice_month
+from callbill.warehouse import actor, connect, record_event
 from orchestration.defs.dbt import callbill_dbt_models
-from orchestration.defs.partitions import invoice_months, parse_invoice_month
-from orchestration.warehouse import actor, connect, record_event
+from orchestration.defs.partitions import invoice_months
 
 CANONICAL_FEED = "cdrs/"
 COMPLETENESS_CHECK = "usage_feeds_complete"

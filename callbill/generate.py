@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from orchestration.land import ENTITIES
-from orchestration.switch_formats import SWITCH_FORMATS, SWITCH_TIME_FORMAT
+from callbill.landing.land import ENTITIES
+from callbill.landing.switch_formats import SWITCH_FORMATS, SWITCH_TIME_FORMAT
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]

@@ -1,6 +1,6 @@
 """The CDR files phone switches write, one format entry per platform (CDR_FORMATS.md, rules R-CDR).
 
-A switch's files land byte for byte into raw.<platform>_cdrs (orchestration/land.py): the columns
+A switch's files land byte for byte into raw.<platform>_cdrs (callbill/landing/land.py): the columns
 as the switch names them, every value as text. A new platform is one entry here and one staging
 model (models/staging/switches/stg_<platform>__cdrs.sql).
 """

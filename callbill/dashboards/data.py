@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.snapshot import snapshot_path
+from callbill.outputs.snapshot import snapshot_path
 
 
 class NoSnapshot(Exception):

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.partitions import dbt_vars_for_invoice_months, invoice_month_environment
-from orchestration.project import REPO_ROOT
-from orchestration.warehouse import warehouse_path
+from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
+from callbill.project import REPO_ROOT
+from callbill.warehouse import warehouse_path
 
 DEFAULT_SPARK_DIR = REPO_ROOT / "warehouse" / "spark"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.warehouse import warehouse_path
+from callbill.warehouse import warehouse_path
 
 # Everything but the per-call tables, which stay in the warehouse (tens of millions of rows).
 SNAPSHOT_SCHEMAS = ("published", "marts", "reference", "audit")

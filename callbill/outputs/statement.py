@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from orchestration.defs.partitions import parse_invoice_month
-from orchestration.warehouse import connect, table_exists
+from callbill.months import parse_invoice_month
+from callbill.warehouse import connect, table_exists
 
 
 class StatementError(Exception):

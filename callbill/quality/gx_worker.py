@@ -7,7 +7,7 @@ GX on the machine's other core while the close loads its definitions and builds,
 each suite's rows it is sent (pickled over its stdin and stdout, one request at a time). Should the
 worker be gone, a check validates in the close's own process and says so in the run's log.
 
-    python -m orchestration.gx_worker      # what GxWorker starts; not meant to be run by hand
+    python -m callbill.quality.gx_worker      # what GxWorker starts; not meant to be run by hand
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import IO, Any
 
 import pandas as pd
 
-from orchestration import suites
+from callbill.quality import suites
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerGone(Exception):
@@ -44,9 +44,9 @@ class GxWorker:
     def __init__(self, log_path: Path):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("wb")
-        pythonpath = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
+        pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.gx_worker"],
+            [sys.executable, "-m", "callbill.quality.gx_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,

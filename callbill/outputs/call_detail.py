@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from orchestration.defs.partitions import parse_invoice_month
-from orchestration.warehouse import connect, table_exists
+from callbill.months import parse_invoice_month
+from callbill.warehouse import connect, table_exists
 
 # The guide's call-detail columns, in its order.
 CALL_DETAIL_COLUMNS = (

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration import gx_worker, preload
-from orchestration.dagster_events import write_instance_config
-from orchestration.defs.partitions import parse_invoice_month, parse_invoice_month_range
-from orchestration.warehouse import (
+from callbill.months import parse_invoice_month, parse_invoice_month_range
+from callbill.quality import gx_worker
+from callbill.warehouse import (
     actor,
     connect,
     environment_variables,
@@ -23,6 +22,8 @@ from orchestration.warehouse import (
     table_exists,
     warehouse_path,
 )
+from orchestration.speedups import preload
+from orchestration.speedups.dagster_events import write_instance_config
 
 # Dagster hands a run's planned events to the event log as one batch (dagster_events.py writes it
 # in one transaction per database) rather than one by one.

@@ -138,19 +138,21 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
 
-# What callbill wrote before the event log storage was named: upgraded in place, any other file is kept.
+# What callbill wrote before the event log storage was named, and the mark of what it writes since:
+# both are upgraded in place (the module moved once); any other file is kept.
 PREVIOUS_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+WRITTEN_BY_CALLBILL = "# Written by callbill"
 
 
 def instance_config() -> str:
     return (
-        "# Written by callbill (orchestration/dagster_events.py).\n"
+        f"{WRITTEN_BY_CALLBILL} (orchestration/speedups/dagster_events.py).\n"
         "# Nothing leaves the machine at run time: no telemetry.\n"
         "telemetry:\n"
         "  enabled: false\n"
         "# Dagster's SQLite event log, in its usual place, with its connections kept open.\n"
         "event_log_storage:\n"
-        "  module: orchestration.dagster_events\n"
+        "  module: orchestration.speedups.dagster_events\n"
         f"  class: {KeptOpenSqliteEventLogStorage.__name__}\n"
         "  config: {}\n"
     )
@@ -160,7 +162,11 @@ def write_instance_config(home: Path) -> Path:
     """DAGSTER_HOME/dagster.yaml for callbill's instance, unless someone wrote their own."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or config.read_text() == PREVIOUS_INSTANCE_CONFIG:
+    if (
+        not config.exists()
+        or config.read_text() == PREVIOUS_INSTANCE_CONFIG
+        or (config.read_text().startswith(WRITTEN_BY_CALLBILL))
+    ):
         config.write_text(instance_config())
     return config
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from orchestration.warehouse import connect, table_exists
+from callbill.warehouse import connect, table_exists
 
 
 def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
@@ -57,8 +57,8 @@ def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
 
 def switch_feeds(con) -> list[tuple]:
     """Per registered switch: files, records landed = answered + unanswered + quarantined, repeated, last landed."""
-    from orchestration.land import ensure_raw_tables
-    from orchestration.switch_formats import SWITCH_FORMATS
+    from callbill.landing.land import ensure_raw_tables
+    from callbill.landing.switch_formats import SWITCH_FORMATS
 
     ensure_raw_tables(con)
     records = " union all ".join(f"select switch_id, answered from raw.{platform}_cdrs" for platform in SWITCH_FORMATS)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.partitions import parse_invoice_month, project_vars
-from orchestration.warehouse import record_event, utc_now, warehouse_path
+from callbill.months import parse_invoice_month, project_vars
+from callbill.warehouse import record_event, utc_now, warehouse_path
 
 AUTOPAY_DAY = project_vars()["autopay_day"]  # R-CAL-5
 PAYOUT_DAY = project_vars()["payout_day"]  # R-COMM-1

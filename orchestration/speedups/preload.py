@@ -4,7 +4,7 @@
 events before the first step. dbt-core and its DuckDB adapter (~2 s, imported by the first dbt
 step) load meanwhile. The dbt step waits for the preload to finish, so the same module is never
 imported by two threads at once. Great Expectations is not preloaded: the close validates in a
-worker process of its own (orchestration/gx_worker.py).
+worker process of its own (callbill/quality/gx_worker.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 DBT = "dbt"
 
 MODULES = {
-    # What the in-process dbt build imports (orchestration/defs/dbt_in_process.py), and the adapter.
+    # What the in-process dbt build imports (orchestration/speedups/dbt_in_process.py), and the adapter.
     DBT: (
         "dbt.cli.main",
         "dbt_common.events.functions",

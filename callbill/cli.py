@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from orchestration.warehouse import DEFAULT_WAREHOUSE, table_exists, warehouse_path
+from callbill.warehouse import DEFAULT_WAREHOUSE, table_exists, warehouse_path
 
 
 def fail(message: str) -> None:
@@ -134,7 +134,7 @@ def generate(
     platform_accounts: int | None,
 ) -> None:
     """Write a realistic, reproducible synthetic landing folder to OUT_DIR."""
-    from orchestration.generate import generate_landing
+    from callbill.generate import generate_landing
 
     started = time.perf_counter()
     try:
@@ -162,7 +162,7 @@ def generate(
 @click.argument("in_dir", type=click.Path(path_type=Path))
 def land(in_dir: Path) -> None:
     """Land every file of the landing folder IN_DIR into schema raw (a file lands once)."""
-    from orchestration.land import LandingError, land_folder
+    from callbill.landing.land import LandingError, land_folder
 
     try:
         report = land_folder(in_dir)
@@ -203,8 +203,8 @@ def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) ->
     """Month-end close for the invoices dated INVOICE_MONTH-01 (YYYY-MM): build, check, publish.
 
     A range YYYY-MM..YYYY-MM backfills several months in one run, oldest published first."""
-    from orchestration.close import run_close
-    from orchestration.defs.partitions import parse_invoice_month_range
+    from callbill.close import run_close
+    from callbill.months import parse_invoice_month_range
 
     try:
         parse_invoice_month_range(invoice_month)
@@ -269,8 +269,8 @@ def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) ->
 
 
 def run_monthly_job(job_name: str, invoice_month: str) -> dict[str, object]:
-    from orchestration.close import run_job
-    from orchestration.defs.partitions import parse_invoice_month
+    from callbill.close import run_job
+    from callbill.months import parse_invoice_month
 
     try:
         parse_invoice_month(invoice_month)
@@ -280,7 +280,7 @@ def run_monthly_job(job_name: str, invoice_month: str) -> dict[str, object]:
     if job_name == "autopay_run":
         import duckdb
 
-        from orchestration.exports import MonthNotPublished, require_published
+        from callbill.outputs.exports import MonthNotPublished, require_published
 
         with duckdb.connect(str(warehouse_path()), read_only=True) as con:
             try:
@@ -327,7 +327,7 @@ def payout(invoice_month: str) -> None:
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
 def calls(account_id: str, invoice_month: str, out: Path) -> None:
     """Write the call detail billed on ACCOUNT_ID's invoice of INVOICE_MONTH (YYYY-MM) as CSV (R-RATE-6)."""
-    from orchestration.call_detail import InvoiceNotFound, write_call_detail
+    from callbill.outputs.call_detail import InvoiceNotFound, write_call_detail
 
     require_landed_warehouse()
     try:
@@ -346,7 +346,7 @@ def calls(account_id: str, invoice_month: str, out: Path) -> None:
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="PDF file to write.")
 def statement(account_id: str, invoice_month: str, out: Path) -> None:
     """Render ACCOUNT_ID's published invoice of INVOICE_MONTH (YYYY-MM) as a PDF statement (R-INV-4)."""
-    from orchestration.statement import StatementError, load_statement, render
+    from callbill.outputs.statement import StatementError, load_statement, render
 
     require_landed_warehouse()
     try:
@@ -362,7 +362,7 @@ def dashboards(port: int) -> None:
     """Serve the finance dashboards on http://127.0.0.1:PORT (reads the readers' snapshot)."""
     import subprocess
 
-    from orchestration.snapshot import snapshot_path
+    from callbill.outputs.snapshot import snapshot_path
 
     app = Path(__file__).resolve().parent / "dashboards" / "app.py"
     os.environ.setdefault("CALLBILL_SNAPSHOT", str(snapshot_path()))
@@ -399,7 +399,7 @@ def streamlit_flags(port: int) -> list[str]:
 @main.command()
 def status() -> None:
     """What has landed, which months are closed / published, and open check failures."""
-    from orchestration.status import warehouse_status
+    from callbill.status import warehouse_status
 
     path = warehouse_path()
     if not path.exists():
@@ -445,7 +445,7 @@ def spark() -> None:
 @click.pass_context
 def spark_land(ctx: click.Context, in_dir: Path) -> None:
     """Land IN_DIR (the same checks as `callbill land`), then hand the checked tables to Spark as Parquet."""
-    from orchestration.spark import SparkError, export_sources, spark_dir
+    from callbill.spark import SparkError, export_sources, spark_dir
 
     ctx.invoke(land, in_dir=in_dir)
     try:
@@ -463,8 +463,8 @@ def spark_build(invoice_month: str) -> None:
     """Build drafts of INVOICE_MONTH (YYYY-MM or YYYY-MM..YYYY-MM) on Spark: seeds, models, data tests.
 
     Publication, the quality gate and the ledger jobs stay with the DuckDB close."""
-    from orchestration.defs.partitions import parse_invoice_month_range
-    from orchestration.spark import SparkError, build, spark_dir
+    from callbill.months import parse_invoice_month_range
+    from callbill.spark import SparkError, build, spark_dir
 
     try:
         first, last = parse_invoice_month_range(invoice_month)

@@ -7,8 +7,8 @@ never blocks a close and never shows half a published month.
 import altair as alt
 import streamlit as st
 
-from orchestration.dashboards.data import NoSnapshot, frame, scalar
-from orchestration.snapshot import snapshot_path
+from callbill.dashboards.data import NoSnapshot, frame, scalar
+from callbill.outputs.snapshot import snapshot_path
 
 PAGES = ("Revenue", "USF liability", "Receivables", "Commissions", "Close status")
 

@@ -2,7 +2,7 @@
 
 A suite is `expectations/<name>.json` (GX 1.x suite: name, expectations, meta) plus the SQL in
 `meta.dataset` that shapes the rows to validate. This module is all the GX worker process imports
-(orchestration/gx_worker.py), so it stays free of Dagster, dbt and the warehouse.
+(callbill/quality/gx_worker.py), so it stays free of Dagster, dbt and the warehouse.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 FIRST_FAILING_ROWS = 10
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.switch_formats import SWITCH_FORMATS, SWITCH_TIME_GLOB, SwitchFormat
-from orchestration.warehouse import connect, record_event, utc_now
+from callbill.landing.switch_formats import SWITCH_FORMATS, SWITCH_TIME_GLOB, SwitchFormat
+from callbill.warehouse import connect, record_event, utc_now
 
 E164_OR_EXTENSION = r"^(\+[1-9][0-9]{1,14}|[0-9]{2,6})$"
 MONEY = r"^-?[0-9]+(\.[0-9]{1,2})?$"

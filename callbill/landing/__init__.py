@@ -1,0 +1,1 @@
+"""Landing: the contract of the landing folder, its checks and the loader (land.py); switch formats."""

@@ -1,0 +1,1 @@
+"""What a close hands on: exports, PDF statements, call detail CSVs, the readers' snapshot."""
