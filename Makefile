@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test test-ui test-spark spark-install browser lint ui dashboards docs bench clean
+.PHONY: install demo test test-fast test-ui test-spark spark-install browser lint ui dashboards docs bench clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -47,8 +47,14 @@ demo: install
 	@echo "Dagster UI: make ui   (http://127.0.0.1:3000)"
 	@echo "Dashboards: make dashboards   (http://127.0.0.1:8501)"
 
+# The fast tier (tests/fast: unit, property, definitions, landing, dbt unit tests on an empty build)
+# while working; `make test` runs both tiers on two workers, a test file per worker at a time
+# (files share their closes through module and session fixtures).
+test-fast: install
+	$(BIN)/pytest -q tests/fast
+
 test: install
-	$(BIN)/pytest -q -m "not ui and not spark"
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not ui and not spark" tests
 
 # Browser tests: a real web server and Debian's headless chromium (no browser download), with the
 # Spark extra installed as after every .ci/run: it must not change the DuckDB path the UI runs.

@@ -4,13 +4,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from helpers import REPO_ROOT, warehouse_at
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -36,22 +33,10 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@contextmanager
-def warehouse_at(root: Path) -> Iterator[None]:
-    """CALLBILL_WAREHOUSE and DAGSTER_HOME under root while a session template is built."""
-    from callbill.warehouse import environment_variables
-
-    (root / "dagster_home").mkdir()
-    with environment_variables(
-        {"CALLBILL_WAREHOUSE": str(root / "warehouse" / "callbill.duckdb"), "DAGSTER_HOME": str(root / "dagster_home")}
-    ):
-        yield
-
-
 @pytest.fixture(scope="session")
 def closed_may_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small fixture landed and closed for 2026-05 once per session, by the real CLI."""
-    from cli_helpers import FIXTURES, run
+    from helpers import FIXTURES, run
 
     root = tmp_path_factory.mktemp("closed_may")
     with warehouse_at(root):
@@ -71,7 +56,7 @@ def closed_may(warehouse: Path, tmp_path: Path, closed_may_template: Path) -> Pa
 @pytest.fixture(scope="session")
 def generated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20 accounts, calls and payments for Jan-Mar 2026, closed for 2026-02..2026-04 in one run."""
-    from cli_helpers import run
+    from helpers import run
 
     from callbill.generate import generate_landing
 

@@ -1,14 +1,11 @@
 """Snapshot of what the Dagster UI shows: jobs, schedule, checks, groups; landing through Dagster."""
 
-from pathlib import Path
-
 import dagster as dg
 import duckdb
+from helpers import FIXTURES
 
 from orchestration.definitions import defs
 from orchestration.defs.landing import landed_files
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_close_job_schedule_and_blocking_gx_checks():

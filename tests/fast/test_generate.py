@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from helpers import REPO_ROOT
 
 from callbill.cli import main
 from callbill.generate import generate_landing, unmapped_tenant_ids
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = REPO_ROOT / "seeds"
 SMALL = {"accounts": 20, "start_month": "2026-02", "months": 2, "calls_per_account_month": 50}
 
 # CONTRACT.md, "Landing folder": the columns of each entity, in order (written out here on purpose,

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_helpers import query, run
+from helpers import query, run
 
 pytestmark = pytest.mark.spark
 
@@ -27,7 +27,7 @@ PUBLICATION_COLUMNS = {"status", "published_at"}
 
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    from conftest import warehouse_at
+    from helpers import warehouse_at
 
     from callbill.generate import generate_landing
 

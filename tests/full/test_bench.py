@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import duckdb
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 
 def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-from cli_helpers import FIXTURES
+from helpers import FIXTURES
 
 CALLBILL = str(Path(sys.executable).parent / "callbill")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from cli_helpers import FIXTURES
+from helpers import FIXTURES
 
 CALLBILL = str(Path(sys.executable).parent / "callbill")
 # Published rows without the moments they were written (published_at differs between two runs).

@@ -8,7 +8,7 @@ import csv
 import re
 from decimal import Decimal
 
-from cli_helpers import land_small_with, query, run
+from helpers import land_small_with, query, run
 
 PAYMENT_HEADER = "payment_id,account_id,invoice_id,received_at,amount,method,card_brand,last4,is_autopay,status"
 INVOICE = {"ACC-1": "INV-202605-ACC-1", "ACC-2": "INV-202605-ACC-2", "ACC-3": "INV-202605-ACC-3"}

@@ -4,7 +4,7 @@ usage delivered and never billed: the close warns and names them, and does not b
 
 import datetime
 
-from cli_helpers import ACCOUNT_HEADER, CDR_HEADER, land_small_with, query, run
+from helpers import ACCOUNT_HEADER, CDR_HEADER, land_small_with, query, run
 
 # ACC-4 asked to cancel on 10 February (18 days before month end): service ended 28 February, so
 # its last invoice is March's (February usage) and it has none in April. ACC-5 asked on 5 March:

@@ -4,7 +4,7 @@ import json
 import shutil
 
 import dagster as dg
-from cli_helpers import FIXTURES, land_small_with, query
+from helpers import FIXTURES, land_small_with, query
 
 from callbill.close import dagster_instance
 from orchestration.defs.sensors import close_succeeded, new_landing_files

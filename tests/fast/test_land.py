@@ -2,16 +2,15 @@
 
 import shutil
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 from click.testing import CliRunner
+from helpers import FIXTURES
 
 from callbill.cli import main
 from callbill.landing.land import ENTITIES, land_folder
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REQUIRED_CALL_FIELDS = [column.name for column in ENTITIES["cdrs"] if column.required]
 
 

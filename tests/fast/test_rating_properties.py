@@ -1,15 +1,14 @@
 """Property-based tests of the rating arithmetic (R-RATE-2, R-RATE-3): the SQL the models run
 (macros/rating.sql, rendered with Jinja like dbt does) evaluated by DuckDB on generated calls."""
 
-from pathlib import Path
-
 import duckdb
 import jinja2
 import pytest
+from helpers import REPO_ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-MACROS = Path(__file__).resolve().parent.parent / "macros"
+MACROS = REPO_ROOT / "macros"
 durations = st.integers(min_value=-10, max_value=24 * 3600)
 # Deck increments: 60/60, 30/6 (Brazil mobile), 1/1, and anything else a deck may hold.
 periods = st.tuples(st.integers(min_value=1, max_value=120), st.integers(min_value=1, max_value=120))

@@ -2,8 +2,8 @@
 rest with a reason a user understands, landed = accepted + quarantined, and a file whose columns do
 not match the contract is refused whole. Landing it all again adds nothing."""
 
-from cli_helpers import FIXTURES, query
 from click.testing import CliRunner
+from helpers import FIXTURES, query
 
 from callbill.cli import main
 from callbill.landing.land import land_folder

@@ -5,8 +5,8 @@ import csv
 from pathlib import Path
 
 import duckdb
-from cli_helpers import CDR_HEADER, FIXTURES, land_small_with, run
 from click.testing import CliRunner
+from helpers import CDR_HEADER, FIXTURES, land_small_with, run
 
 from callbill.cli import main
 

@@ -9,8 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import phonenumbers
-from cli_helpers import CDR_HEADER, land_small_with, query, run
-from conftest import REPO_ROOT
+from helpers import CDR_HEADER, REPO_ROOT, land_small_with, query, run
 
 NANP_REGIONS = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]
 US_TERRITORIES = {"PR", "VI", "GU", "MP", "AS"}  # R-RATE-1: domestic for a US account

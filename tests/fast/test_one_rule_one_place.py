@@ -6,7 +6,7 @@ import csv
 import re
 from itertools import pairwise
 
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 SCANNED = {
     "models": ("*.sql", "*.yml"),

@@ -8,9 +8,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from helpers import REPO_ROOT
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parent.parent / "callbill" / "dashboards" / "app.py"
+APP = REPO_ROOT / "callbill" / "dashboards" / "app.py"
 
 
 @pytest.fixture

@@ -1,13 +1,10 @@
 """R-INV-4: a published invoice as a PDF statement; the text of the PDF is read back with pypdf."""
 
-from pathlib import Path
-
 from click.testing import CliRunner
+from helpers import FIXTURES
 from pypdf import PdfReader
 
 from callbill.cli import main
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_statement_pdf_carries_the_published_total_due_date_and_payment_instructions(closed_may, tmp_path):

@@ -2,8 +2,8 @@
 than 15 days after the disputed invoice's date is quarantined with that reason, never applied."""
 
 import duckdb
-from cli_helpers import land_small_with, query, run
 from click.testing import CliRunner
+from helpers import land_small_with, query, run
 
 from callbill.cli import main
 

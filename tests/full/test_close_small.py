@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from billing_oracle import expected_invoice_totals, expected_residuals, expected_usf
-from cli_helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, land_small_with, query
 from click.testing import CliRunner
+from helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, land_small_with, query
 
 from callbill.cli import main
 

@@ -8,8 +8,8 @@ fixture's pbx1 (America/Chicago) has a call on 2026-03-31 and its last on 2026-0
 import json
 from pathlib import Path
 
-from cli_helpers import CDR_HEADER, FIXTURES, land_small_with, query, run
 from click.testing import CliRunner
+from helpers import CDR_HEADER, FIXTURES, land_small_with, query, run
 
 from callbill.cli import main
 from callbill.warehouse import actor

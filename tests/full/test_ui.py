@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from cli_helpers import FIXTURES, query
-from cli_helpers import run as callbill
+from helpers import FIXTURES, query
+from helpers import run as callbill
 from PIL import Image
 
 pytestmark = pytest.mark.ui
