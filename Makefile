@@ -74,9 +74,11 @@ test-spark: install spark-install
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# SQL: sqlfluff to the models' conventions (.sqlfluff); it renders with the macros, no warehouse.
 lint: install
-	$(BIN)/ruff check callbill orchestration bench tests
-	$(BIN)/ruff format --check callbill orchestration bench tests
+	$(BIN)/ruff check callbill orchestration bench tests lint
+	$(BIN)/ruff format --check callbill orchestration bench tests lint
+	$(BIN)/sqlfluff lint models macros data-tests
 
 ui: install
 	$(BIN)/python -m orchestration.speedups.dagster_events $(DAGSTER_HOME)

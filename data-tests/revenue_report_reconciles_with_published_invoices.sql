@@ -5,9 +5,11 @@
 with report as (
     select invoice_date, sum(amount) as billed from {{ ref('rpt_revenue_monthly') }} group by 1
 ),
+
 published as (
     select invoice_date, sum(total) as billed from {{ source('published', 'invoices') }} group by 1
 )
+
 select *
 from published
 full outer join report using (invoice_date)
