@@ -3,7 +3,8 @@
 sqlfluff's dbt builtins stand in for ref, source, config, this and is_incremental; these are the rest
 that callbill's SQL reads: ``adapter.dispatch`` picks the project's own ``duckdb__`` or ``default__``
 macro as dbt does on DuckDB, ``target`` is the DuckDB target, ``var`` reads dbt_project.yml,
-``run_started_at`` is now, and ``execute`` is false as when dbt parses, so no macro runs a query.
+``run_started_at`` is now, ``flags`` a plain build, and ``execute`` is false as when dbt parses, so no
+macro runs a query.
 Nothing connects to a warehouse or starts dbt.
 """
 
@@ -61,3 +62,12 @@ adapter = _Adapter()
 target = _Target()
 execute = False
 run_started_at = datetime.datetime.now(datetime.UTC)
+
+
+class _Flags:
+    """dbt's run flags the models read: a plain build, not `--empty`."""
+
+    EMPTY = False
+
+
+flags = _Flags()
