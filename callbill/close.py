@@ -12,13 +12,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from callbill.close_record import record_close_finished
 from callbill.months import parse_invoice_month, parse_invoice_month_range
 from callbill.quality import gx_worker
 from callbill.warehouse import (
     actor,
     connect,
     environment_variables,
-    record_event,
     table_exists,
     warehouse_path,
 )
@@ -151,20 +151,18 @@ def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str =
                 outcome.failure_rows[evaluation.check_name] = failures.value
     outcome.errors = step_errors(result)
     outcome.summary = month_summary(first, last)
-    with connect() as con:
-        record_event(
-            con,
-            "close_finished",
-            {
-                "run_id": result.run_id,
-                "months": f"{first}..{last}",
-                "success": outcome.success,
-                "published": outcome.published,
-                "failed_checks": outcome.failed_checks,
-                "errors": outcome.errors,
-            },
-            parse_invoice_month(first).isoformat(),
-        )
+    record_close_finished(
+        {
+            "run_id": result.run_id,
+            "months": f"{first}..{last}",
+            "success": outcome.success,
+            "published": outcome.published,
+            "failed_checks": outcome.failed_checks,
+            "warned_checks": outcome.warned_checks,
+            "errors": outcome.errors,
+        },
+        parse_invoice_month(first).isoformat(),
+    )
     return outcome
 
 

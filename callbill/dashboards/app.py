@@ -7,7 +7,7 @@ never blocks a close and never shows half a published month.
 import altair as alt
 import streamlit as st
 
-from callbill.dashboards.data import NoSnapshot, frame, scalar
+from callbill.dashboards.data import NoSnapshot, frame, last_close, scalar
 from callbill.outputs.snapshot import snapshot_path
 
 PAGES = ("Revenue", "USF liability", "Receivables", "Commissions", "Close status")
@@ -192,32 +192,27 @@ def close_status_page() -> None:
         hide_index=True,
         key="published_months",
     )
-    last_run = frame(
-        "select event_at, actor, event_type, strftime(invoice_month, '%Y-%m') as invoice_month, details "
-        "from audit.billing_events where event_type in ('close_started', 'close_finished') "
-        "order by event_id desc limit 1"
-    )
-    st.subheader("Last close run")
-    st.dataframe(last_run, hide_index=True, key="last_run")
+    st.subheader("Last close")
+    close = last_close()
+    if close is None:
+        st.info("No close has run yet.")
+    else:
+        said = f"The close of {close.months} ({close.actor}, {close.at:%Y-%m-%d %H:%M} UTC)"
+        if close.outcome == "running":
+            st.warning(f"{said} has not recorded its end: it is running, or it stopped (see Dagster's Runs page).")
+        elif close.outcome == "published":
+            st.success(f"{said} published its invoices.")
+        elif close.outcome == "drafts":
+            st.info(f"{said} built the drafts; nothing published (--no-publish).")
+        else:
+            st.error(f"{said} failed: nothing published.")
+            for error in close.errors:
+                st.text(error)
     st.subheader("Failing checks")
-    failing = frame(
-        """
-        select strftime(invoice_month, '%Y-%m') as invoice_month, details->>'check' as check_name,
-               details->>'source' as source, event_at
-        from audit.billing_events as failure
-        where event_type = 'check_failed'
-          and not exists (
-              select 1 from audit.billing_events as later
-              where later.event_type = 'publication' and later.invoice_month = failure.invoice_month
-                and later.event_id > failure.event_id
-          )
-        order by event_id
-        """
-    )
-    if failing.empty:
+    if close is None or close.failing_checks.empty:
         st.success("No failing checks.")
     else:
-        st.dataframe(failing, hide_index=True, key="failing_checks")
+        st.dataframe(close.failing_checks, hide_index=True, key="failing_checks")
 
 
 def main() -> None:

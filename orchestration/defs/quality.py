@@ -51,6 +51,7 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
                             "suite": suite.name,
                             "check": failure["check"],
                             "failing_rows": failure["failing_rows"],
+                            "first_failing_rows": failure["first_failing_rows"][:3],
                         },
                         params["invoice_month_start"],
                     )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from callbill.close_record import record_close_finished as write_close_finished
 from callbill.landing.land import LandingError, landing_files
-from callbill.warehouse import connect, record_event
 from orchestration.defs.jobs import CLOSE_JOB_NAME, month_end_close
 from orchestration.defs.landing import landed_files
 
@@ -61,21 +61,44 @@ def new_landing_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
     )
 
 
-def record_close_finished(run: dg.DagsterRun, success: bool) -> bool:
-    """close_finished for a run started from the UI or a schedule; `callbill close` records its own."""
+def record_close_finished(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, success: bool, error: str | None = None
+) -> bool:
+    """close_finished for a run started from the UI or a schedule, naming its failed checks as
+    `callbill close` does (which records its own), then the readers' snapshot."""
     if run.tags.get("callbill/command") == "close":
         return False
     months = run.tags.get("dagster/partition") or (
         f"{run.tags.get('dagster/asset_partition_range_start')}..{run.tags.get('dagster/asset_partition_range_end')}"
     )
     first = months.split("..")[0]
-    with connect() as con:
-        record_event(
-            con,
-            "close_finished",
-            {"run_id": run.run_id, "months": months, "success": success, "started_by": "dagster"},
-            f"{first}-01" if len(first) == 7 else None,
-        )
+    checks = [
+        record.event_log_entry.dagster_event.asset_check_evaluation_data
+        for record in instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+        ).records
+    ]
+    published = any(
+        record.event_log_entry.dagster_event.asset_key == dg.AssetKey("publish_invoices")
+        for record in instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000
+        ).records
+    )
+    blocking = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+    write_close_finished(
+        {
+            "run_id": run.run_id,
+            "months": months,
+            "success": success,
+            "published": published,
+            "failed_checks": sorted(c.check_name for c in blocking),
+            "warned_checks": sorted(c.check_name for c in warned),
+            "errors": [error] if error else [],
+            "started_by": "dagster",
+        },
+        f"{first}-01" if len(first) == 7 else None,
+    )
     return True
 
 
@@ -86,7 +109,7 @@ def record_close_finished(run: dg.DagsterRun, success: bool) -> bool:
     description=f"Audits the end of every successful {CLOSE_JOB_NAME} run started in Dagster (R-AUDIT-1).",
 )
 def close_succeeded(context: dg.RunStatusSensorContext) -> None:
-    record_close_finished(context.dagster_run, success=True)
+    record_close_finished(context.instance, context.dagster_run, success=True)
 
 
 @dg.run_failure_sensor(
@@ -95,4 +118,4 @@ def close_succeeded(context: dg.RunStatusSensorContext) -> None:
     description=f"Audits the end of every failed {CLOSE_JOB_NAME} run started in Dagster (R-AUDIT-1).",
 )
 def close_failed(context: dg.RunFailureSensorContext) -> None:
-    record_close_finished(context.dagster_run, success=False)
+    record_close_finished(context.instance, context.dagster_run, success=False, error=context.failure_event.message)

@@ -4,6 +4,7 @@ Expected amounts are worked out here from BILLING_RULES.md with Python's Decimal
 from the models.
 """
 
+import json
 import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from billing_oracle import expected_invoice_totals, expected_residuals, expected_usf
 from click.testing import CliRunner
-from helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, land_small_with, query
+from helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, REPO_ROOT, land_small_with, query
 
 from callbill.cli import main
 
@@ -312,6 +313,21 @@ def test_a_failing_gx_expectation_blocks_publication_with_its_rows_and_audit(war
         "where event_type = 'check_failed'",
     )
     assert audit == [("revenue_assurance", "outbound calls from numbers that belong to no account", "1")]
+    (finished,) = query(warehouse, "select details from audit.billing_events where event_type = 'close_finished'")
+    assert json.loads(finished[0])["failed_checks"] == ["gx_revenue_assurance"]
+    # #25.3: the readers' snapshot is refreshed after the failed close and its Close status page says so.
+    from streamlit.testing.v1 import AppTest
+
+    page = AppTest.from_file(str(REPO_ROOT / "callbill" / "dashboards" / "app.py"), default_timeout=60)
+    page.query_params["page"] = "Close status"
+    page.run()
+    assert not page.exception
+    (said,) = [e.value for e in page.error]
+    assert said.startswith("The close of 2026-05 (") and said.endswith(" UTC) failed: nothing published.")
+    failing = page.dataframe[-1].value
+    assert list(failing["check"]) == ["outbound calls from numbers that belong to no account"]
+    assert list(failing["failing_rows"]) == ["1"]
+    assert '"example_unknown_number":"+13125559999"' in failing["first_failing_row"][0].replace(" ", "")
 
 
 def test_a_re_close_does_not_judge_published_calls_again(closed_may, warehouse, tmp_path):

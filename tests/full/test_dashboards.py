@@ -135,7 +135,9 @@ def test_receivables_commissions_and_close_status_pages(generated):
     assert list(months.invoices) == [
         r[0] for r in marts(generated, "select invoices from published.invoice_months order by 1")
     ]
-    assert [s.value for s in status.success] == ["No failing checks."]
+    (said, no_failures) = [s.value for s in status.success]
+    assert said.startswith("The close of 2026-02..2026-04 (") and said.endswith(" UTC) published its invoices.")
+    assert no_failures == "No failing checks."
 
 
 def test_stopping_the_dashboards_command_stops_its_server(tmp_path):

@@ -4,10 +4,12 @@ import json
 import shutil
 
 import dagster as dg
-from helpers import FIXTURES, land_small_with, query
+from helpers import CDR_HEADER, FIXTURES, land_small_with, query
 
 from callbill.close import dagster_instance
-from orchestration.defs.sensors import close_succeeded, new_landing_files
+from callbill.dashboards.data import last_close
+from callbill.outputs.snapshot import snapshot_path
+from orchestration.defs.sensors import close_failed, close_succeeded, new_landing_files
 
 
 def test_new_files_in_the_landing_folder_start_one_landing_run_each_time(warehouse, tmp_path, monkeypatch):
@@ -73,4 +75,48 @@ def test_a_close_run_started_in_dagster_is_audited_when_it_ends(warehouse, tmp_p
         ("close_finished", "2026-05-01"),
     ]
     finished = json.loads(events[2][2])
-    assert finished == {"months": "2026-05", "run_id": result.run_id, "started_by": "dagster", "success": True}
+    assert finished == {
+        "months": "2026-05",
+        "run_id": result.run_id,
+        "started_by": "dagster",
+        "success": True,
+        "published": True,
+        "failed_checks": [],
+        "warned_checks": [],
+        "errors": [],
+    }
+    assert last_close(snapshot_path()).outcome == "published"
+
+
+def test_a_failed_close_run_started_in_dagster_names_its_failed_checks_and_refreshes_the_snapshot(warehouse, tmp_path):
+    """#25.3: the run-failure sensor records which checks blocked publication, and the readers'
+    snapshot, which the run never reached, shows it."""
+    land_small_with(
+        tmp_path,
+        {"cdrs/spoofed.csv": f"{CDR_HEADER}\nC950,ACC-3,outbound,+13125559999,+13125551234,2026-04-21T10:00:00Z,,60"},
+    )
+    from orchestration.definitions import defs
+
+    with dagster_instance() as instance:
+        result = defs.resolve_job_def("month_end_close").execute_in_process(
+            partition_key="2026-05", instance=instance, tags={"dagster/user": "ui"}, raise_on_error=False
+        )
+        assert not result.success
+        run = instance.get_run_by_id(result.run_id)
+        failure_event = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="close_failed", dagster_event=failure_event, dagster_instance=instance, dagster_run=run
+        ).for_run_failure()
+        close_failed(context)
+
+    (finished,) = query(warehouse, "select details from audit.billing_events where event_type = 'close_finished'")
+    details = json.loads(finished[0])
+    assert (details["success"], details["published"], details["failed_checks"]) == (
+        False,
+        False,
+        ["gx_revenue_assurance"],
+    )
+    close = last_close(snapshot_path())
+    assert (close.months, close.outcome) == ("2026-05", "failed")
+    assert list(close.failing_checks["check"]) == ["outbound calls from numbers that belong to no account"]
+    assert "+13125559999" in close.failing_checks["first_failing_row"][0]
