@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import json
 import os
 import signal
 import sys
@@ -244,8 +245,12 @@ def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) ->
     click.echo(f"checks failed      {len(outcome.failed_checks)}")
     click.echo(
         f"checks warned      {len(outcome.warned_checks)}"
-        + (f" ({', '.join(dict.fromkeys(outcome.warned_checks))})" if outcome.warned_checks else "")
+        + (f" ({', '.join(sorted(set(outcome.warned_checks)))})" if outcome.warned_checks else "")
     )
+    for warning in outcome.warnings:
+        click.echo(f"  {describe_finding(warning)}")
+        for row in warning.get("first_failing_rows", [])[:3]:
+            click.echo(f"    {row}")
     for accepted in outcome.accepted_usage_gaps:
         click.echo(accepted)
     click.echo(f"warehouse          {warehouse_path()}")
@@ -396,6 +401,13 @@ def streamlit_flags(port: int) -> list[str]:
     ]
 
 
+def describe_finding(finding: dict[str, object]) -> str:
+    """One audit event of a check (failed or warned) in a line: the check and what it found."""
+    rows = finding.get("failing_rows")
+    found = f"{rows} row(s)" if rows is not None else finding.get("message", "")
+    return f"{finding['check']}: {found}"
+
+
 @main.command()
 def status() -> None:
     """What has landed, which months are closed / published, and open check failures."""
@@ -433,6 +445,12 @@ def status() -> None:
     click.echo("\nopen check failures" + ("" if report["failures"] else ": none"))
     for month, check, source, at in report["failures"]:
         click.echo(f"  {month}  {check} ({source}, {at:%Y-%m-%d %H:%M})")
+    click.echo("\nwarnings of each month's latest close" + ("" if report["warnings"] else ": none"))
+    for month, source, at, details in report["warnings"]:
+        finding = json.loads(details)
+        click.echo(f"  {month}  {describe_finding(finding)} ({source}, {at:%Y-%m-%d %H:%M})")
+        for row in finding.get("first_failing_rows", [])[:3]:
+            click.echo(f"    {row}")
 
 
 @main.group()

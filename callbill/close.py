@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ class CloseOutcome:
     published: bool
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
+    # What each warned check found (its audit events: check, failing_rows, first_failing_rows, message).
+    warnings: list[dict[str, object]] = field(default_factory=list)
     failure_rows: dict[str, object] = field(default_factory=dict)
     passed_checks: int = 0
     errors: list[str] = field(default_factory=list)
@@ -150,6 +153,15 @@ def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str =
             if failures is not None:
                 outcome.failure_rows[evaluation.check_name] = failures.value
     outcome.errors = step_errors(result)
+    with connect() as con:
+        outcome.warnings = [
+            json.loads(details)
+            for (details,) in con.execute(
+                "select details from audit.billing_events where event_type = 'check_warned' "
+                "and details->>'run_id' = ? order by event_id",
+                [result.run_id],
+            ).fetchall()
+        ]
     outcome.summary = month_summary(first, last)
     record_close_finished(
         {
@@ -202,6 +214,15 @@ def run_job(job_name: str, invoice_month: str) -> JobOutcome:
         for key, value in event.materialization.metadata.items():
             outcome.metadata[key] = getattr(value, "value", value)
     outcome.errors = step_errors(result)
+    with connect() as con:
+        outcome.warnings = [
+            json.loads(details)
+            for (details,) in con.execute(
+                "select details from audit.billing_events where event_type = 'check_warned' "
+                "and details->>'run_id' = ? order by event_id",
+                [result.run_id],
+            ).fetchall()
+        ]
     return outcome
 
 

@@ -36,23 +36,31 @@ def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
             order by invoice_date
             """
         ).fetchall()
-        # Failures of the latest close run of each month (a later passing run clears them).
-        failures = con.execute(
+        # What the checks of each month's latest close run found: failures (a later passing run
+        # clears them) and warnings, with the rows each names.
+        findings = con.execute(
             """
             with latest_run as (
                 select invoice_month, arg_max(details->>'run_id', event_id) as run_id
                 from audit.billing_events where event_type = 'close_started' group by invoice_month
             )
-            select strftime(e.invoice_month, '%Y-%m'), e.details->>'check', e.details->>'source', e.event_at
+            select e.event_type, strftime(e.invoice_month, '%Y-%m'), e.details->>'check', e.details->>'source',
+                e.event_at, e.details
             from audit.billing_events as e
             join latest_run
                 on e.invoice_month = latest_run.invoice_month and e.details->>'run_id' = latest_run.run_id
-            where e.event_type = 'check_failed'
+            where e.event_type in ('check_failed', 'check_warned')
             order by e.invoice_month, e.event_id
             """
         ).fetchall()
+        failures = [
+            (month, check, source, at) for kind, month, check, source, at, _ in findings if kind == "check_failed"
+        ]
+        warnings = [
+            (month, source, at, details) for kind, month, _, source, at, details in findings if kind == "check_warned"
+        ]
         switches = switch_feeds(con)
-    return {"landed": landed, "months": months, "failures": failures, "switches": switches}
+    return {"landed": landed, "months": months, "failures": failures, "warnings": warnings, "switches": switches}
 
 
 def switch_feeds(con) -> list[tuple]:

@@ -125,12 +125,6 @@
 {%- endmacro %}
 
 {#- How many parts a `;`-separated list has, and how many are not e-mail addresses (no `x@y`). -#}
-{% macro count_list_parts(list_expression) -%}
-    {{ return(adapter.dispatch('count_list_parts', 'callbill')(list_expression)) }}
-{%- endmacro %}
-{% macro default__count_list_parts(list_expression) -%}len(string_split({{ list_expression }}, ';')){%- endmacro %}
-{% macro spark__count_list_parts(list_expression) -%}size(split({{ list_expression }}, ';')){%- endmacro %}
-
 {% macro count_invalid_emails(list_expression) -%}
     {{ return(adapter.dispatch('count_invalid_emails', 'callbill')(list_expression)) }}
 {%- endmacro %}

@@ -213,6 +213,9 @@ def close_status_page() -> None:
         st.success("No failing checks.")
     else:
         st.dataframe(close.failing_checks, hide_index=True, key="failing_checks")
+    if close is not None and not close.warnings.empty:
+        st.subheader("Warnings (billed, for review)")
+        st.dataframe(close.warnings, hide_index=True, key="warnings")
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ class LastClose:
     outcome: str  # running, published, drafts, failed
     errors: list[str]
     failing_checks: pd.DataFrame  # source, check, failing_rows, first_failing_row, message
+    warnings: pd.DataFrame  # the same, of the checks that warned (the account is still billed)
 
 
 def last_close(path: Path | None = None) -> LastClose | None:
@@ -64,19 +65,22 @@ def last_close(path: Path | None = None) -> LastClose | None:
         outcome = "failed"
     else:
         outcome = "published" if details.get("published", True) else "drafts"
-    failing = frame(
-        """
-        select details->>'source' as source, details->>'check' as "check",
-               details->>'failing_rows' as failing_rows,
-               cast(details->'first_failing_rows'->0 as varchar) as first_failing_row,
-               details->>'message' as message
-        from audit.billing_events
-        where event_type = 'check_failed' and details->>'run_id' = $run_id
-        order by event_id
-        """,
-        {"run_id": run_id},
-        path=path,
-    )
+
+    def findings(event_type: str) -> pd.DataFrame:
+        return frame(
+            """
+            select details->>'source' as source, details->>'check' as "check",
+                   details->>'failing_rows' as failing_rows,
+                   cast(details->'first_failing_rows'->0 as varchar) as first_failing_row,
+                   details->>'message' as message
+            from audit.billing_events
+            where event_type = $event_type and details->>'run_id' = $run_id
+            order by event_id
+            """,
+            {"event_type": event_type, "run_id": run_id},
+            path=path,
+        )
+
     months = details.get("months", "")
     first, _, last = months.partition("..")
     return LastClose(
@@ -85,5 +89,6 @@ def last_close(path: Path | None = None) -> LastClose | None:
         actor=event["actor"],
         outcome=outcome,
         errors=[e for e in details.get("errors", []) if e],
-        failing_checks=failing,
+        failing_checks=findings("check_failed"),
+        warnings=findings("check_warned"),
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from callbill.landing.switch_formats import SWITCH_FORMATS, SWITCH_TIME_GLOB, SwitchFormat
+from callbill.months import project_vars
 from callbill.warehouse import connect, record_event, utc_now
 
 E164_OR_EXTENSION = r"^(\+[1-9][0-9]{1,14}|[0-9]{2,6})$"
@@ -427,6 +428,16 @@ def _entity_rules(entity: str) -> list[str]:
             "then 'call_id: ' || call_id || ' repeats line ' || _first_line || ' of this file' end",
             "case when _landed_file is not null "
             "then 'call_id: ' || call_id || ' was already landed from ' || _landed_file end",
+        ]
+    if entity == "accounts":
+        # R-INV-5, CONTRACT.md: the first invoice email is the primary; at most the configured number.
+        most = project_vars()["max_invoice_recipients"]
+        return rules + [
+            "case when nullif(trim(invoice_emails), '') is null "
+            "then 'invoice_emails: none (the first address is the primary invoice recipient)' end",
+            f"case when len(string_split(invoice_emails, ';')) > {int(most)} "
+            "then 'invoice_emails: ' || len(string_split(invoice_emails, ';')) || ' addresses, at most "
+            f"{int(most)}' end",
         ]
     if entity == "switches":
         # R-CDR-2: the switch's clock is read in its zone, by DuckDB's own zone names

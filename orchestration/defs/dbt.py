@@ -57,12 +57,15 @@ class CallbillTranslator(DagsterDbtTranslator):
 translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def failed_dbt_nodes(run_results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Tests that failed and nodes that errored in a dbt run_results.json, by name; a failed test
-    with its first failing rows, so the billing team sees what to fix without reading its SQL."""
+def failed_dbt_nodes(
+    run_results: Mapping[str, Any], statuses: tuple[str, ...] = ("fail", "error")
+) -> list[dict[str, Any]]:
+    """Tests that failed (or, with statuses=("warn",), warned) and nodes that errored in a dbt
+    run_results.json, by name; a test with its first failing rows, so the billing team sees what to
+    fix without reading its SQL."""
     failures = []
     for result in run_results.get("results", []):
-        if result.get("status") in ("fail", "error"):
+        if result.get("status") in statuses:
             unique_id = result["unique_id"]
             failure: dict[str, Any] = {
                 "check": unique_id.split(".")[2],
@@ -70,7 +73,7 @@ def failed_dbt_nodes(run_results: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "status": result["status"],
                 "message": error_reason(result.get("message") or ""),
             }
-            if failure["kind"] == "test" and result["status"] == "fail" and result.get("compiled_code"):
+            if failure["kind"] == "test" and result["status"] in ("fail", "warn") and result.get("compiled_code"):
                 failure["failing_rows"] = result.get("failures")
                 failure["first_failing_rows"] = first_failing_rows(result["compiled_code"])
             failures.append(failure)
@@ -116,7 +119,20 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
         yield from build.events()
     if build.error is not None:
         raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
-    failures = failed_dbt_nodes(build.run_results())
+    run_results = build.run_results()
+    failures = failed_dbt_nodes(run_results)
+    # A warn-severity test (R-INV-5's recipients, a partner not landed) bills the account and names
+    # what it found: its rows go to the audit, the close's output, status and the Close status page.
+    warnings = failed_dbt_nodes(run_results, ("warn",))
+    if warnings:
+        with connect() as con:
+            for warning in warnings:
+                record_event(
+                    con,
+                    "check_warned",
+                    {"source": "dbt", "run_id": context.run.run_id, **warning},
+                    dbt_vars["invoice_month_start"],
+                )
     if failures:
         with connect() as con:
             for failure in failures:

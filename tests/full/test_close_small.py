@@ -274,24 +274,52 @@ def test_a_call_to_a_destination_without_a_rate_blocks_the_close(warehouse, tmp_
 
 
 def test_recipient_and_partner_problems_are_reported_but_the_account_is_billed(warehouse, tmp_path):
+    """#25.10: a row that breaks the landing contract (six invoice emails) is quarantined with its
+    reason; a warned check names the account and what it found in the close's output, status, the
+    audit and the Close status page, and the account is billed."""
     six = ";".join(f"ap{i}@x.example" for i in range(6))
-    account = (
-        # and a partner that never landed: no commission until it does, a warning too
-        f"ACC-3,Gamma,US,OR,97201,unlimited,P-404,2025-06-01,2025-06-01,0,12,TX-EX-1,0,false,{six},,,"
-        "2026-01-01T00:00:00Z"
+    gamma = "ACC-3,Gamma,US,OR,97201,unlimited,P-404,2025-06-01,2025-06-01,0,12,TX-EX-1,0,false"
+    land_small_with(
+        tmp_path,
+        {
+            "accounts/recipients.csv": f"{ACCOUNT_HEADER}\n"
+            # and a partner that never landed: no commission until it does, a warning too
+            f"{gamma},ap@x.example;accounts-payable,ap@x.example,,2026-01-01T00:00:00Z\n"
+            f"{gamma},{six},ap@x.example,,2026-01-02T00:00:00Z"
+        },
     )
-    land_small_with(tmp_path, {"accounts/too_many_recipients.csv": f"{ACCOUNT_HEADER}\n{account}"})
+    assert query(
+        warehouse, "select line_number, reason from raw.quarantine where file_path like '%recipients.csv'"
+    ) == [(3, "invoice_emails: 6 addresses, at most 5")]
 
     result = close("2026-05")
 
     assert result.exit_code == 0, result.stderr
-    warned = next(line for line in result.output.splitlines() if line.startswith("checks warned"))
-    assert warned.startswith("checks warned      2 (")
-    assert sorted(warned.split("(")[1].rstrip(")").split(", ")) == [
-        "account_partner_is_known",
-        "invoice_recipients_are_valid",
-    ]
+    lines = result.output.splitlines()
+    warned = next(i for i, line in enumerate(lines) if line.startswith("checks warned"))
+    assert lines[warned] == "checks warned      2 (account_partner_is_known, invoice_recipients_are_valid)"
+    found = "\n".join(lines[warned + 1 : warned + 5])
+    assert "  invoice_recipients_are_valid: 1 row(s)\n" in found
+    assert "'account_id': 'ACC-3'" in found and "'problem': 'an invoice email is not an address'" in found
+    assert "  account_partner_is_known: 1 row(s)\n" in found and "'partner_id': 'P-404'" in found
     assert query(warehouse, "select count(*) from published.invoices where account_id = 'ACC-3'")[0][0] == 1
+    audit = query(
+        warehouse,
+        "select details->>'check', details->'first_failing_rows'->0->>'account_id' from audit.billing_events "
+        "where event_type = 'check_warned' order by 1",
+    )
+    assert audit == [("account_partner_is_known", "ACC-3"), ("invoice_recipients_are_valid", "ACC-3")]
+    status = CliRunner().invoke(main, ["status"]).output
+    assert "\nwarnings of each month's latest close\n  2026-05  invoice_recipients_are_valid: 1 row(s) (dbt, " in status
+    assert "'problem': 'an invoice email is not an address'" in status
+    from streamlit.testing.v1 import AppTest
+
+    page = AppTest.from_file(str(REPO_ROOT / "callbill" / "dashboards" / "app.py"), default_timeout=60)
+    page.query_params["page"] = "Close status"
+    page.run()
+    warnings = page.dataframe[-1].value
+    assert sorted(warnings["check"]) == ["account_partner_is_known", "invoice_recipients_are_valid"]
+    assert all('"account_id":"ACC-3"' in row.replace(" ", "") for row in warnings["first_failing_row"])
 
 
 def test_a_failing_gx_expectation_blocks_publication_with_its_rows_and_audit(warehouse, tmp_path):
