@@ -31,3 +31,9 @@ def frame(sql: str, params: dict | list | None = None, path: Path | None = None)
 def scalar(sql: str, params: dict | list | None = None, path: Path | None = None) -> object:
     with open_snapshot(path) as con:
         return con.execute(sql, params or {}).fetchone()[0]
+
+
+def row(sql: str, params: dict | list | None = None, path: Path | None = None) -> tuple:
+    """One row as DuckDB returns it: money stays Decimal (a DataFrame would make it float)."""
+    with open_snapshot(path) as con:
+        return con.execute(sql, params or {}).fetchone()
