@@ -280,13 +280,20 @@ def published_invoice_columns(warehouse: Path) -> list[str]:
     ]
 
 
-def test_published_invoices_carry_the_account_name_after_their_columns(closed_may, warehouse):
-    # Finance reads the name from the invoice; the columns readers had keep their places.
-    assert published_invoice_columns(warehouse) == [*INVOICE_COLUMNS_BEFORE.split(", "), "account_name"]
-    assert query(warehouse, "select invoice_id, account_name from published.invoices order by 1") == [
-        ("INV-202605-ACC-1", "Acme"),
-        ("INV-202605-ACC-2", "Beta"),
-        ("INV-202605-ACC-3", "Gamma"),
+NEW_INVOICE_COLUMNS = ["account_name", "tax_exempt_certificate_id"]
+
+
+def test_published_invoices_carry_the_account_name_and_exemption_certificate(closed_may, warehouse):
+    # Finance reads the name and auditors the certificate (R-TAX-2) from the published invoice; the
+    # columns readers had keep their places.
+    assert published_invoice_columns(warehouse) == [*INVOICE_COLUMNS_BEFORE.split(", "), *NEW_INVOICE_COLUMNS]
+    assert query(
+        warehouse,
+        "select invoice_id, account_name, tax_exempt_certificate_id, tax_total from published.invoices order by 1",
+    ) == [
+        ("INV-202605-ACC-1", "Acme", None, Decimal("7.63")),
+        ("INV-202605-ACC-2", "Beta", None, Decimal("18.57")),
+        ("INV-202605-ACC-3", "Gamma", "TX-EX-1", Decimal("0.00")),  # exempt: no tax line
     ]
 
 
@@ -304,15 +311,15 @@ def test_published_invoices_of_an_older_warehouse_get_the_new_columns_on_the_nex
     # May is closed again (reproduced: the new columns are not compared) and June published.
     result = close("2026-05..2026-06", "--accept-usage-gap", "no May calls in this fixture")
     assert result.exit_code == 0, result.output + result.stderr
-    assert published_invoice_columns(warehouse)[:11] == [*INVOICE_COLUMNS_BEFORE.split(", "), "account_name"]
-    rows = query(warehouse, "select *, account_name from published.invoices order by invoice_date, invoice_id")
+    assert published_invoice_columns(warehouse) == [*INVOICE_COLUMNS_BEFORE.split(", "), *NEW_INVOICE_COLUMNS]
+    rows = query(warehouse, "select * from published.invoices order by invoice_date, invoice_id")
     may, june = rows[:3], rows[3:]
     assert [r[:10] for r in may] == before  # published in May, never changed (R-INV-2)
-    assert [r[-1] for r in may] == [None, None, None]  # the name was not published with them
-    assert [(r[0], r[-1]) for r in june] == [
-        ("INV-202606-ACC-1", "Acme"),
-        ("INV-202606-ACC-2", "Beta"),
-        ("INV-202606-ACC-3", "Gamma"),
+    assert [r[10:] for r in may] == [(None, None)] * 3  # not published with them
+    assert [(r[0], *r[10:]) for r in june] == [
+        ("INV-202606-ACC-1", "Acme", None),
+        ("INV-202606-ACC-2", "Beta", None),
+        ("INV-202606-ACC-3", "Gamma", "TX-EX-1"),
     ]
 
 

@@ -16,7 +16,7 @@ INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date,
 # What the invoice records about its account when it is published. Copied, but not compared on a
 # re-close: a renamed account does not change a published invoice, and invoices published before
 # these columns existed have them empty.
-INVOICE_ACCOUNT_COLUMNS = "account_name"
+INVOICE_ACCOUNT_COLUMNS = "account_name, tax_exempt_certificate_id"
 LINE_COLUMNS = (
     "invoice_line_id, invoice_id, account_id, invoice_date, line_type, product_code, description, "
     "quantity, unit_price, amount, service_period_start, service_period_end, item_ids, line_key"
