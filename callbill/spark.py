@@ -42,6 +42,16 @@ def dbt_source_tables() -> list[tuple[str, str]]:
     return sorted({(source["schema"], source["identifier"]) for source in sources})
 
 
+def spark_readable(name: str, data_type: str) -> str:
+    """A column as Spark reads it from Parquet: timestamps as UTC instants, JSON (the audit log's
+    details) as text."""
+    if data_type == "TIMESTAMP":
+        return f'cast("{name}" as timestamptz) as "{name}"'
+    if data_type == "JSON":
+        return f'cast("{name}" as varchar) as "{name}"'
+    return f'"{name}"'
+
+
 def export_sources(out_dir: Path, warehouse: Path | None = None) -> dict[str, int]:
     """Write each source table of the warehouse as Parquet to out_dir/<schema>/<table>/; rows per table.
 
@@ -60,10 +70,7 @@ def export_sources(out_dir: Path, warehouse: Path | None = None) -> dict[str, in
             ).fetchall()
             if not columns:
                 raise SparkError(f"the warehouse has no table {schema}.{table}: run `callbill land` first")
-            select_list = ", ".join(
-                f'cast("{name}" as timestamptz) as "{name}"' if data_type == "TIMESTAMP" else f'"{name}"'
-                for name, data_type in columns
-            )
+            select_list = ", ".join(spark_readable(name, data_type) for name, data_type in columns)
             target = out_dir / schema / table
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True)

@@ -64,7 +64,9 @@ create table if not exists published.invoices (
     tax_total decimal(18, 2) not null,
     total decimal(18, 2) not null,
     status varchar not null,
-    published_at timestamp not null
+    published_at timestamp not null,
+    account_name varchar,
+    tax_exempt_certificate_id varchar
 );
 
 create table if not exists published.invoice_months (
@@ -131,7 +133,11 @@ create table if not exists published.invoice_lines (
     line_key varchar
 );
 
--- Columns added after a warehouse was first created.
+-- Columns added after a warehouse was first created, at the end, so readers of the older columns
+-- keep working. Invoices published before a column existed have it empty.
+alter table published.invoices add column if not exists account_name varchar;
+-- R-TAX-2: the exemption certificate is kept on the invoice, for auditors.
+alter table published.invoices add column if not exists tax_exempt_certificate_id varchar;
 alter table published.invoice_lines add column if not exists item_ids varchar[];
 alter table published.invoice_lines add column if not exists line_key varchar;
 alter table published.rated_calls add column if not exists is_late boolean;

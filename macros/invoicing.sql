@@ -101,6 +101,7 @@ final as (
     select
         'INV-' || {{ format_date('invoice_months.invoice_date', '%Y%m') }} || '-' || calendar.account_id as invoice_id,
         calendar.account_id,
+        calendar.account_name,
         invoice_months.invoice_date,
         invoice_months.usage_month_start,
         invoice_months.usage_month_end,

@@ -7,7 +7,7 @@ never blocks a close and never shows half a published month.
 import altair as alt
 import streamlit as st
 
-from callbill.dashboards.data import NoSnapshot, frame, last_close, scalar
+from callbill.dashboards.data import NoSnapshot, frame, last_close, row, scalar
 from callbill.outputs.snapshot import snapshot_path
 
 PAGES = ("Revenue", "USF liability", "Receivables", "Commissions", "Close status")
@@ -19,6 +19,11 @@ def usd(value: object) -> str:
 
 def revenue_page() -> None:
     st.header("Revenue")
+    st.caption(
+        "Revenue is service revenue: what was sold. Taxes and the regulatory fees (USF, RRF, SLRRF) are "
+        "collected from customers and passed on, and account credit applies earlier payments: both are "
+        "billed, neither is revenue. The billed total is the sum of the published invoices."
+    )
     months = frame("select distinct invoice_month from marts.rpt_revenue_monthly order by 1")["invoice_month"].tolist()
     if not months:
         st.info("Nothing published yet.")
@@ -27,31 +32,70 @@ def revenue_page() -> None:
     first, last = st.select_slider("Invoice months", options=months, value=(months[0], months[-1]))
     chosen_plans = st.multiselect("Plans", plans, default=plans)
     where = "invoice_month between $first and $last and list_contains($plans, plan_id)"
+    service = f"{where} and revenue_class = 'service revenue'"
     params = {"first": first, "last": last, "plans": chosen_plans}
 
-    billed = scalar(f"select coalesce(sum(amount), 0) from marts.rpt_revenue_monthly where {where}", params)
+    # Revenue is service revenue: taxes and regulatory fees are passed through, account credit
+    # applies earlier payments (rpt_revenue_monthly.revenue_class). Billed totals are shown apart.
+    service_revenue, pass_through, account_credit, billed_total, invoices = row(
+        "select coalesce(sum(amount) filter (where revenue_class = 'service revenue'), 0), "
+        "coalesce(sum(amount) filter (where revenue_class = 'pass-through'), 0), "
+        "coalesce(sum(amount) filter (where revenue_class = 'account credit'), 0), "
+        "coalesce(sum(amount), 0), count(distinct invoice_id) "
+        f"from marts.rpt_revenue_monthly where {where}",
+        params,
+    )
     mrr = scalar(
         "select coalesce(sum(mrr), 0) from marts.rpt_mrr_movement "
         "where invoice_month = $last and list_contains($plans, plan_id)",
         {"last": last, "plans": chosen_plans},
     )
-    invoices = scalar(f"select count(distinct invoice_id) from marts.rpt_revenue_monthly where {where}", params)
     left, middle, right = st.columns(3)
-    left.metric("Billed revenue", usd(billed))
+    left.metric("Service revenue", usd(service_revenue))
     middle.metric(f"MRR {last}", usd(mrr))
     right.metric("Invoices", f"{invoices:,}")
+    left, middle, right = st.columns(3)
+    left.metric("Billed total (invoice totals)", usd(billed_total))
+    middle.metric("Taxes and regulatory fees passed through (not revenue)", usd(pass_through))
+    right.metric("Account credit applied (not revenue)", usd(account_credit))
 
     by_category = frame(
         f"select invoice_month, revenue_category, sum(amount) as amount from marts.rpt_revenue_monthly "
-        f"where {where} group by all order by all",
+        f"where {service} group by all order by all",
         params,
     )
-    st.subheader("Billed by month and line type")
+    st.subheader("Service revenue by month and category")
     st.altair_chart(
         alt.Chart(by_category)
         .mark_bar()
         .encode(x="invoice_month:N", y="amount:Q", color="revenue_category:N", tooltip=["revenue_category", "amount"]),
         width="stretch",
+    )
+
+    st.subheader("Billed by month: service revenue, pass-throughs, account credit")
+    st.dataframe(
+        frame(
+            "select invoice_month, "
+            "sum(amount) filter (where revenue_class = 'service revenue') as service_revenue, "
+            "sum(amount) filter (where revenue_class = 'pass-through') as taxes_and_regulatory_fees, "
+            "sum(amount) filter (where revenue_class = 'account credit') as account_credit, "
+            f"sum(amount) as billed_total from marts.rpt_revenue_monthly where {where} group by all order by all",
+            params,
+        ),
+        hide_index=True,
+        key="billed_by_month",
+    )
+    st.subheader("Taxes and regulatory fees passed through (not revenue)")
+    st.dataframe(
+        frame(
+            "select report.line_type, any_value(line_types.description) as passed_through, "
+            "sum(report.amount) as amount from marts.rpt_revenue_monthly as report "
+            "inner join reference.line_types as line_types on report.line_type = line_types.line_type "
+            f"where {where} and report.revenue_class = 'pass-through' group by all order by amount desc",
+            params,
+        ),
+        hide_index=True,
+        key="pass_throughs",
     )
 
     st.subheader("MRR movement")
@@ -67,33 +111,33 @@ def revenue_page() -> None:
     )
     st.dataframe(movement, hide_index=True, key="mrr_movement")
 
-    st.subheader("Top accounts")
+    st.subheader("Top accounts by service revenue")
     st.dataframe(
         frame(
-            "select account_id, any_value(account_name) as account_name, sum(amount) as billed "
-            f"from marts.rpt_revenue_monthly where {where} "
-            "group by account_id order by billed desc, account_id limit 10",
+            "select account_id, any_value(account_name) as account_name, sum(amount) as service_revenue "
+            f"from marts.rpt_revenue_monthly where {service} "
+            "group by account_id order by service_revenue desc, account_id limit 10",
             params,
         ),
         hide_index=True,
         key="top_accounts",
     )
     by_state, by_partner = st.columns(2)
-    by_state.subheader("By state")
+    by_state.subheader("Service revenue by state")
     by_state.dataframe(
         frame(
-            f"select billing_state, sum(amount) as billed from marts.rpt_revenue_monthly where {where} "
-            "group by all order by billed desc",
+            f"select billing_state, sum(amount) as service_revenue from marts.rpt_revenue_monthly where {service} "
+            "group by all order by service_revenue desc",
             params,
         ),
         hide_index=True,
         key="by_state",
     )
-    by_partner.subheader("By partner")
+    by_partner.subheader("Service revenue by partner")
     by_partner.dataframe(
         frame(
-            f"select coalesce(partner_id, 'direct') as partner, sum(amount) as billed from marts.rpt_revenue_monthly "
-            f"where {where} group by all order by billed desc",
+            "select coalesce(partner_id, 'direct') as partner, sum(amount) as service_revenue "
+            f"from marts.rpt_revenue_monthly where {service} group by all order by service_revenue desc",
             params,
         ),
         hide_index=True,

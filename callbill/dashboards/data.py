@@ -35,6 +35,12 @@ def scalar(sql: str, params: dict | list | None = None, path: Path | None = None
         return con.execute(sql, params or {}).fetchone()[0]
 
 
+def row(sql: str, params: dict | list | None = None, path: Path | None = None) -> tuple:
+    """One row as DuckDB returns it: money stays Decimal (a DataFrame would make it float)."""
+    with open_snapshot(path) as con:
+        return con.execute(sql, params or {}).fetchone()
+
+
 @dataclass
 class LastClose:
     """The latest close in the audit: how it ended, and for a failed one what failed."""

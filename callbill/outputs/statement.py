@@ -39,8 +39,8 @@ def load_statement(account_id: str, invoice_month: str, warehouse: Path | None =
     invoice_date = parse_invoice_month(invoice_month).isoformat()
     with connect(warehouse) as con:
         invoice = con.execute(
-            "select invoice_id, due_date, autopay_date, subtotal, tax_total, total from published.invoices "
-            "where account_id = ? and invoice_date = ?",
+            "select invoice_id, due_date, autopay_date, subtotal, tax_total, total, account_name, "
+            "tax_exempt_certificate_id from published.invoices where account_id = ? and invoice_date = ?",
             [account_id, invoice_date],
         ).fetchone()
         if not invoice:
@@ -63,10 +63,13 @@ def load_statement(account_id: str, invoice_month: str, warehouse: Path | None =
             if table_exists(con, "reference", "remittance")
             else {}
         )
+    # Name and certificate as published with the invoice (R-INV-2, R-TAX-2). An invoice published
+    # before published.invoices kept them has no name there: it shows the account's current ones.
+    published_with_account = invoice[6] is not None
     return Statement(
         invoice_id=invoice[0],
         account_id=account_id,
-        account_name=account[0] or account_id,
+        account_name=(invoice[6] if published_with_account else account[0]) or account_id,
         billing_state=account[1] or "",
         billing_postal_code=account[2] or "",
         invoice_date=date.fromisoformat(invoice_date),
@@ -75,7 +78,7 @@ def load_statement(account_id: str, invoice_month: str, warehouse: Path | None =
         subtotal=invoice[3],
         tax_total=invoice[4],
         total=invoice[5],
-        tax_exempt_certificate_id=account[3],
+        tax_exempt_certificate_id=invoice[7] if published_with_account else account[3],
         lines=lines,
         remittance=remittance,
     )

@@ -13,6 +13,10 @@ from orchestration.defs.dbt import callbill_dbt_models
 from orchestration.defs.partitions import invoice_months
 
 INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total"
+# What the invoice records about its account when it is published. Copied, but not compared on a
+# re-close: a renamed account does not change a published invoice, and invoices published before
+# these columns existed have them empty.
+INVOICE_ACCOUNT_COLUMNS = "account_name, tax_exempt_certificate_id"
 LINE_COLUMNS = (
     "invoice_line_id, invoice_id, account_id, invoice_date, line_type, product_code, description, "
     "quantity, unit_price, amount, service_period_start, service_period_end, item_ids, line_key"
@@ -91,8 +95,8 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             return {"status": "already published, reproduced unchanged", **details}
         published_at = utc_now()
         con.execute(
-            f"insert into published.invoices ({INVOICE_COLUMNS}, status, published_at) "
-            f"select {INVOICE_COLUMNS}, 'published', ? "
+            f"insert into published.invoices ({INVOICE_COLUMNS}, {INVOICE_ACCOUNT_COLUMNS}, status, published_at) "
+            f"select {INVOICE_COLUMNS}, {INVOICE_ACCOUNT_COLUMNS}, 'published', ? "
             "from marts.fct_invoices where invoice_date = ? order by invoice_id",
             [published_at, invoice_date],
         )

@@ -256,6 +256,74 @@ def test_published_tables_have_the_columns_of_their_marts(closed_may, warehouse)
         assert published_cols <= mart_cols, (published, published_cols - mart_cols)
 
 
+# published.invoices as callbill created it before it carried the account (issue #25.8, #25.11).
+INVOICE_COLUMNS_BEFORE = (
+    "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total, status, published_at"
+)
+PUBLISHED_INVOICES_BEFORE = """
+create table published.invoices (
+    invoice_id varchar not null primary key, account_id varchar not null, invoice_date date not null,
+    due_date date not null, autopay_date date, subtotal decimal(18, 2) not null,
+    tax_total decimal(18, 2) not null, total decimal(18, 2) not null, status varchar not null,
+    published_at timestamp not null
+)
+"""
+
+
+def published_invoice_columns(warehouse: Path) -> list[str]:
+    return [
+        c
+        for (c,) in query(
+            warehouse,
+            "select column_name from information_schema.columns "
+            "where table_schema = 'published' and table_name = 'invoices' order by ordinal_position",
+        )
+    ]
+
+
+NEW_INVOICE_COLUMNS = ["account_name", "tax_exempt_certificate_id"]
+
+
+def test_published_invoices_carry_the_account_name_and_exemption_certificate(closed_may, warehouse):
+    # Finance reads the name and auditors the certificate (R-TAX-2) from the published invoice; the
+    # columns readers had keep their places.
+    assert published_invoice_columns(warehouse) == [*INVOICE_COLUMNS_BEFORE.split(", "), *NEW_INVOICE_COLUMNS]
+    assert query(
+        warehouse,
+        "select invoice_id, account_name, tax_exempt_certificate_id, tax_total from published.invoices order by 1",
+    ) == [
+        ("INV-202605-ACC-1", "Acme", None, Decimal("7.63")),
+        ("INV-202605-ACC-2", "Beta", None, Decimal("18.57")),
+        ("INV-202605-ACC-3", "Gamma", "TX-EX-1", Decimal("0.00")),  # exempt: no tax line
+    ]
+
+
+def test_published_invoices_of_an_older_warehouse_get_the_new_columns_on_the_next_close(closed_may, warehouse):
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as con:  # not callbill's connect(), which would add them
+        con.execute(f"create table main.before as select {INVOICE_COLUMNS_BEFORE} from published.invoices")
+        con.execute("drop table published.invoices")
+        con.execute(PUBLISHED_INVOICES_BEFORE)
+        con.execute("insert into published.invoices select * from main.before")
+        con.execute("drop table main.before")
+    before = query(warehouse, "select * from published.invoices order by invoice_id")
+
+    # May is closed again (reproduced: the new columns are not compared) and June published.
+    result = close("2026-05..2026-06", "--accept-usage-gap", "no May calls in this fixture")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert published_invoice_columns(warehouse) == [*INVOICE_COLUMNS_BEFORE.split(", "), *NEW_INVOICE_COLUMNS]
+    rows = query(warehouse, "select * from published.invoices order by invoice_date, invoice_id")
+    may, june = rows[:3], rows[3:]
+    assert [r[:10] for r in may] == before  # published in May, never changed (R-INV-2)
+    assert [r[10:] for r in may] == [(None, None)] * 3  # not published with them
+    assert [(r[0], *r[10:]) for r in june] == [
+        ("INV-202606-ACC-1", "Acme", None),
+        ("INV-202606-ACC-2", "Beta", None),
+        ("INV-202606-ACC-3", "Gamma", "TX-EX-1"),
+    ]
+
+
 def test_a_call_to_a_destination_without_a_rate_blocks_the_close(warehouse, tmp_path):
     land_small_with(
         tmp_path,

@@ -3,15 +3,17 @@ close gives what an uninterrupted one gives; readers during a close see whole mo
 the readers' snapshot) and never make it fail."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import FIXTURES
+from helpers import FIXTURES, REPO_ROOT
 
 CALLBILL = str(Path(sys.executable).parent / "callbill")
 # Published rows without the moments they were written (published_at differs between two runs).
@@ -143,3 +145,49 @@ def test_readers_of_the_snapshot_see_whole_months_and_never_block_a_close(closed
     assert process.returncode == 0, process.stderr.read()
     assert reads > 20
     assert seen == {("2026-05",), ("2026-05", "2026-06")}
+
+
+def documented_queries(page: Path) -> list[tuple[str, str]]:
+    """(the heading it is under, statement) of every SQL block of a docs page, in order."""
+    heading, block, found = "", None, []
+    for line in page.read_text().splitlines():
+        if block is None and line.startswith("#"):
+            heading = line.lstrip("#").strip()
+        elif block is None and line.strip() == "```sql":
+            block = []
+        elif block is not None and line.strip() == "```":
+            statements = re.sub(r"--[^\n]*", "", "\n".join(block)).split(";")
+            found += [(heading, sql.strip()) for sql in statements if sql.strip()]
+            block = None
+        elif block is not None:
+            block.append(line)
+    return found
+
+
+def test_the_finance_queries_run_where_the_warehouse_page_says(closed_may, warehouse):
+    """Issue 25.8: docs/warehouse.md runs its finance queries on the readers' snapshot and the call
+    detail on the warehouse file (the per-call tables are not in the snapshot). Each runs there."""
+    queries = documented_queries(REPO_ROOT / "docs" / "warehouse.md")
+    assert len(queries) >= 8
+    snapshot = warehouse.with_name("callbill.snapshot.duckdb")
+    for heading, sql in queries:
+        where = warehouse if heading == "Call detail" else snapshot
+        with duckdb.connect(str(where), read_only=True) as con:
+            con.execute(sql).fetchall()  # a table that is not there fails here
+
+    (call_detail,) = [sql for heading, sql in queries if heading == "Call detail"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        calls = con.execute(call_detail.replace("INV-202605-ACC-00001", "INV-202605-ACC-1")).fetchall()
+    # ACC-1's international calls of April, as published: Toronto, a Brazilian mobile, London.
+    assert [(c[2], c[6]) for c in calls] == [
+        ("+14165551234", Decimal("0.036")),
+        ("+5511987654321", Decimal("0.066")),
+        ("+447700900123", Decimal("0.085")),
+    ]
+    (named,) = [sql for heading, sql in queries if "account_name" in sql]
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        assert [r[:2] for r in con.execute(named).fetchall()] == [
+            ("INV-202605-ACC-1", "Acme"),
+            ("INV-202605-ACC-2", "Beta"),
+            ("INV-202605-ACC-3", "Gamma"),
+        ]

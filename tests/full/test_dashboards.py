@@ -43,8 +43,10 @@ def metrics(app: AppTest) -> dict[str, str]:
 
 # The tables of each page, in the order the page shows them.
 TABLES = {
-    "mrr_movement": 0,
-    "top_accounts": 1,
+    "billed_by_month": 0,
+    "pass_throughs": 1,
+    "mrr_movement": 2,
+    "top_accounts": 3,
     "usf_quarters": 0,
     "dunning": 0,
     "published_months": 0,
@@ -53,6 +55,14 @@ TABLES = {
 
 def table(app: AppTest, name: str) -> pd.DataFrame:
     return app.dataframe[TABLES[name]].value
+
+
+def chart_rows(app: AppTest, index: int) -> pd.DataFrame:
+    """The rows an Altair chart of the page plots (Streamlit sends them as Arrow)."""
+    import pyarrow as pa
+
+    (dataset,) = app.get("vega_lite_chart")[index].proto.datasets
+    return pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
 
 
 def test_revenue_page_shows_the_revenue_marts(generated):
@@ -64,15 +74,18 @@ def test_revenue_page_shows_the_revenue_marts(generated):
     (mrr,) = marts(generated, "select sum(mrr) from marts.rpt_mrr_movement where invoice_month = '2026-04'")[0]
     published_total = marts(generated, "select sum(total) from published.invoices")[0][0]
     assert billed == published_total
-    assert metrics(app) == {"Billed revenue": usd(billed), "MRR 2026-04": usd(mrr), "Invoices": f"{invoices:,}"}
+    shown = metrics(app)
+    assert shown["Billed total (invoice totals)"] == usd(billed)
+    assert shown["MRR 2026-04"] == usd(mrr) and shown["Invoices"] == f"{invoices:,}"
 
     top = table(app, "top_accounts")
     expected = marts(
         generated,
-        "select account_id, sum(amount) from marts.rpt_revenue_monthly group by 1 order by 2 desc, 1 limit 10",
+        "select account_id, sum(amount) from marts.rpt_revenue_monthly where revenue_class = 'service revenue' "
+        "group by 1 order by 2 desc, 1 limit 10",
     )
     assert [
-        (a, Decimal(str(b)).quantize(Decimal("0.01"))) for a, b in zip(top.account_id, top.billed, strict=True)
+        (a, Decimal(str(b)).quantize(Decimal("0.01"))) for a, b in zip(top.account_id, top.service_revenue, strict=True)
     ] == expected
     movement = table(app, "mrr_movement")
     assert set(movement.movement) <= {"opening", "new", "expansion", "contraction", "churn"}
@@ -84,7 +97,44 @@ def test_revenue_page_shows_the_revenue_marts(generated):
     # The plan filter narrows every figure to the plan, by the same SQL.
     app.multiselect[0].set_value(["basic"]).run()
     basic = marts(generated, "select sum(amount) from marts.rpt_revenue_monthly where plan_id = 'basic'")[0][0]
-    assert metrics(app)["Billed revenue"] == usd(basic)
+    assert metrics(app)["Billed total (invoice totals)"] == usd(basic)
+
+
+def test_service_revenue_leaves_out_taxes_regulatory_fees_and_account_credit(generated):
+    """Issue 25.4: revenue is what was sold. Taxes (R-TAX-1) and USF / RRF / SLRRF (R-USF-1, R-RRF-1,
+    R-SLRRF-1) are collected and passed on; account credit applies earlier payments (R-PAY-2). Worked
+    out from the published invoices, not from the report: the invoice totals less their tax totals,
+    less the regulatory lines, less the credit lines."""
+    ((billed, taxes),) = marts(generated, "select sum(total), sum(tax_total) from published.invoices")
+    ((regulatory, credit),) = marts(
+        generated,
+        "select sum(amount) filter (where line_type in ('usf', 'rrf', 'slrrf')), "
+        "sum(amount) filter (where line_key = 'account_credit') from published.invoice_lines",
+    )
+    assert taxes > 0 and regulatory > 0 and credit < 0  # the fixture has each, so each is tested
+    service = billed - taxes - regulatory - credit
+
+    app = app_on("Revenue")
+    assert not app.exception
+    shown = metrics(app)
+    assert shown["Service revenue"] == usd(service)
+    assert shown["Billed total (invoice totals)"] == usd(billed)
+    assert shown["Taxes and regulatory fees passed through (not revenue)"] == usd(taxes + regulatory)
+    assert shown["Account credit applied (not revenue)"] == usd(credit)
+
+    # No chart has tax or a regulatory fee as a revenue category.
+    categories = chart_rows(app, 0)
+    assert "recurring" in set(categories.revenue_category) <= {"recurring", "usage", "one-time", "adjustment"}
+    assert Decimal(str(categories.amount.sum())).quantize(Decimal("0.01")) == service
+    passed_through = table(app, "pass_throughs")
+    assert set(passed_through.line_type) == {"tax", "usf", "rrf", "slrrf"}
+    by_month = table(app, "billed_by_month")
+    assert list(by_month.invoice_month) == ["2026-02", "2026-03", "2026-04"]
+
+    # The report reads the same in SQL: service revenue by class, to the cent.
+    assert marts(
+        generated, "select sum(amount) from marts.rpt_revenue_monthly where revenue_class = 'service revenue'"
+    ) == [(service,)]
 
 
 def test_usf_page_shows_the_liability_by_quarter(generated):

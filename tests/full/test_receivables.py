@@ -160,8 +160,25 @@ def test_partial_unreferenced_and_charged_back_payments(closed_may, warehouse):
     run("payout", "2026-05")
     reopened = query(warehouse, "select amount_paid, open_amount from marts.fct_receivables where account_id = 'ACC-3'")
     assert reopened == [(Decimal("0.00"), total["ACC-3"])]
+    # May's autopay run has been made (rebuilt since): ACC-1 is chased for what it still owes (R-CAL-5).
+    assert query(warehouse, "select account_id, past_due_amount from marts.rpt_dunning_list") == [
+        ("ACC-1", total["ACC-1"] - Decimal("100.00")),
+        ("ACC-2", total["ACC-2"] - Decimal("100.00")),
+        ("ACC-3", total["ACC-3"]),
+    ]
     assert query(warehouse, "select status, applied_amount from marts.fct_payments where payment_id = 'PAY-C1'") == [
         ("chargeback", Decimal("0.00"))
+    ]
+
+
+def test_an_autopay_account_is_not_chased_before_its_autopay_has_run(closed_may, warehouse):
+    """R-CAL-5, issue 25.9: closed as of today, May's invoices are months past due. ACC-1 has autopay on,
+    and the autopay run of 10 May, which charges its card, was never made: the billing team does not
+    chase it. ACC-2 and ACC-3 pay by hand and are chased for their whole invoice."""
+    total = totals(warehouse)
+    assert query(warehouse, "select account_id, autopay, past_due_amount from marts.rpt_dunning_list") == [
+        ("ACC-2", False, total["ACC-2"]),
+        ("ACC-3", False, total["ACC-3"]),
     ]
 
 

@@ -50,7 +50,9 @@ final as (
         published.published_at,
         account_invoices.plan_id,
         account_invoices.billing_state,
-        account_invoices.tax_exempt_certificate_id
+        account_invoices.tax_exempt_certificate_id,
+        -- the account's name when the invoice was built, published with it for finance (issue #25.8)
+        account_invoices.account_name
     from account_invoices
     left join totals
         on account_invoices.invoice_id = totals.invoice_id

@@ -1,5 +1,9 @@
--- Billed revenue: every published invoice line with its month, account, plan and state on the
--- invoice, partner and revenue category (seeds/line_types.csv). The revenue dashboard sums this table and nothing else.
+-- Billed amounts: every published invoice line with its month, account, plan and state on the
+-- invoice, partner, revenue category (seeds/line_types.csv) and revenue class. Service revenue is
+-- what the provider sells; taxes (R-TAX-1) and the regulatory fees USF, RRF and SLRRF (R-USF-1,
+-- R-RRF-1, R-SLRRF-1) are passed through to the customer (line_types.is_pass_through), and account
+-- credit (R-PAY-2) applies earlier payments: neither is revenue. The three add up to the invoice
+-- totals. The revenue dashboard sums this table and nothing else.
 with
 
 lines as (
@@ -15,7 +19,7 @@ accounts as (
 ),
 
 line_types as (
-    select line_type, revenue_category from {{ ref('line_types') }}
+    select line_type, revenue_category, is_pass_through from {{ ref('line_types') }}
 ),
 
 final as (
@@ -31,7 +35,13 @@ final as (
         accounts.partner_id,
         line_types.revenue_category,
         lines.line_type,
-        lines.amount
+        lines.amount,
+        case
+            when line_types.is_pass_through then 'pass-through'
+            -- the credit line moves money already paid; it does not change what was sold
+            when lines.line_key = 'account_credit' then 'account credit'
+            else 'service revenue'
+        end as revenue_class
     from lines
     left join invoices
         on lines.invoice_id = invoices.invoice_id
