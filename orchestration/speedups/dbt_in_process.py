@@ -80,6 +80,25 @@ def remove_old_build_folders(target_root: Path) -> list[Path]:
     return removed
 
 
+def compare_profiles_without_the_warehouse_folder() -> None:
+    """dbt parses the whole project again when the profile's connection info differs from the one the
+    partial parse was made with, and the DuckDB file's path is part of it: a close of another
+    warehouse file (each test's, a bench run's) paid a full parse (seconds). The parse depends on
+    the database name, which is the file's stem and still compared, not on the folder the file is
+    in; so the path leaves the comparison (in this process only: `dbt debug` still prints it)."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+    keys = DuckDBCredentials._connection_keys
+    if getattr(keys, "without_the_path", False):
+        return
+
+    def connection_keys_without_the_path(self: DuckDBCredentials) -> tuple[str, ...]:
+        return tuple(key for key in keys(self) if key != "path")
+
+    connection_keys_without_the_path.without_the_path = True  # type: ignore[attr-defined]
+    DuckDBCredentials._connection_keys = connection_keys_without_the_path  # type: ignore[method-assign]
+
+
 class DbtBuildInProcess:
     """One dbt invocation for an asset step: `events()` yields its Dagster events as nodes finish."""
 
@@ -117,6 +136,7 @@ class DbtBuildInProcess:
             # A subset of asset checks selected in the UI: only their tests (dagster-dbt's choice).
             self.args += ["--indirect-selection", params.indirect_selection]
         self.error: str | None = None
+        compare_profiles_without_the_warehouse_folder()
         self._start_from_newest_partial_parse()
 
     def _start_from_newest_partial_parse(self) -> None:
