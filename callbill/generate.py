@@ -50,6 +50,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "receipt_email",
         "cancel_requested_date",
         "updated_at",
+        # optional in the contract; the statement prints them
+        "billing_street",
+        "billing_city",
     ),
     "subscription_items": (
         "item_id",
@@ -131,6 +134,28 @@ STATE_ZIP_RANGES = np.array(
     ],
     dtype=np.int64,
 )
+# A few cities per state for the billing address (in the state's ZIP range only roughly).
+STATE_CITIES: dict[str, tuple[str, ...]] = {
+    "CA": ("San Francisco", "Los Angeles", "San Diego", "Oakland"),
+    "TX": ("Austin", "Dallas", "Houston"),
+    "NY": ("New York", "Brooklyn", "Albany"),
+    "FL": ("Miami", "Orlando"),
+    "IL": ("Chicago", "Evanston"),
+    "WA": ("Seattle", "Spokane"),
+    "PA": ("Philadelphia", "Pittsburgh"),
+    "MA": ("Boston", "Worcester"),
+    "NJ": ("Newark", "Jersey City"),
+    "GA": ("Atlanta", "Marietta"),
+    "OR": ("Portland", "Salem"),
+    "DE": ("Wilmington", "Dover"),
+    "CO": ("Denver", "Boulder"),
+    "AZ": ("Phoenix", "Tempe"),
+}
+STREET_NAMES = (
+    "Main", "Oak", "Market", "Broadway", "Washington", "Lincoln", "Park", "Lake", "Hill", "Church",
+    "Mill", "River", "Elm", "Spring", "Center", "Franklin", "Jefferson", "Harbor", "Sunset", "Madison",
+)  # fmt: skip
+STREET_KINDS = ("St", "Ave", "Blvd", "Rd", "Way", "Dr")
 STATE_NPA_COUNT = np.array([len(STATE_NPAS[s]) for s in STATES], dtype=np.int64)
 STATE_NPA_TABLE = np.array([[*STATE_NPAS[s], 0, 0, 0][:4] for s in STATES], dtype=np.int64)
 US_NPAS = np.array([npa for state in STATES for npa in STATE_NPAS[state]], dtype=np.int64)
@@ -550,6 +575,7 @@ def accounts_frame(rng: np.random.Generator, accounts: Accounts) -> pd.DataFrame
     certificate = rng.integers(10_000, 100_000, count)
     allowance = np.where(accounts.phones >= 20, rng.integers(2, 6, count), 0)
     invoice_emails, receipts = account_emails(rng, accounts.domains)
+    streets, cities = billing_addresses(rng, accounts.state)  # drawn last: the columns above are unchanged
     return pd.DataFrame(
         {
             "account_id": account_ids(np.arange(count)),
@@ -570,9 +596,28 @@ def accounts_frame(rng: np.random.Generator, accounts: Accounts) -> pd.DataFrame
             "receipt_email": receipts,
             "cancel_requested_date": fmt_dates(accounts.cancel_requested),
             "updated_at": fmt_timestamps(at_business_time(rng, accounts.service_start)),
+            "billing_street": streets,
+            "billing_city": cities,
         },
         columns=list(COLUMNS["accounts"]),
     )
+
+
+def billing_addresses(rng: np.random.Generator, state: IntArray) -> tuple[list[str], list[str]]:
+    """A street address (some with a suite) and a city of the account's state."""
+    count = len(state)
+    number = rng.integers(1, 9900, count)
+    street = rng.integers(0, len(STREET_NAMES), count)
+    kind = rng.integers(0, len(STREET_KINDS), count)
+    suite = np.where(rng.random(count) < 0.3, rng.integers(100, 900, count), 0)
+    city = rng.random(count)
+    streets, cities = [], []
+    for k, s in enumerate(state.tolist()):
+        line = f"{number[k]} {STREET_NAMES[street[k]]} {STREET_KINDS[kind[k]]}"
+        streets.append(f"{line}, Suite {suite[k]}" if suite[k] else line)
+        options = STATE_CITIES[STATES[s]]
+        cities.append(options[int(city[k] * len(options))])
+    return streets, cities
 
 
 @dataclass

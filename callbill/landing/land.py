@@ -65,6 +65,7 @@ class Column:
     minimum: int | None = None  # bounds of a number, inclusive
     maximum: int | None = None
     key: bool = False  # the entity's own id
+    optional: bool = False  # a file may leave the column out (its rows then have no value)
 
 
 def _c(name: str, type_: str = "varchar", required: bool = False, **kw: object) -> Column:
@@ -91,6 +92,9 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         _c("receipt_email"),
         _c("cancel_requested_date", "date"),
         _c("updated_at", "timestamp", True),
+        # The street address the statement prints (CONTRACT.md: optional, a file without them lands).
+        _c("billing_street", optional=True),
+        _c("billing_city", optional=True),
     ),
     "subscription_items": (
         _c("item_id", required=True, key=True),
@@ -217,6 +221,10 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for entity, columns in ENTITIES.items():
         cols = ", ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in columns)
         con.execute(f"create table if not exists raw.{entity} ({cols}, {LINEAGE_COLUMNS})")
+        # Optional columns came after the entity (a warehouse landed before has no such column yet).
+        for c in columns:
+            if c.optional:
+                con.execute(f"alter table raw.{entity} add column if not exists {c.name} {SQL_TYPES[c.type]}")
     for platform, switch_format in SWITCH_FORMATS.items():
         # Each record as the switch wrote it (text), its id (R-CDR-6) and whether it was answered (R-CDR-1).
         cols = ", ".join(f"{c} varchar" for c in switch_format.columns)
@@ -569,7 +577,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, columns_without_heade
 
     A file without a header row (a switch's CDRs) is read with the columns given."""
     con.execute(
-        "drop view if exists incoming; drop table if exists incoming_numbered; "
+        "drop view if exists incoming; drop view if exists incoming_file; drop table if exists incoming_numbered; "
         "drop table if exists incoming_raw; drop table if exists rejects"
     )
     p = _quote(str(path))
@@ -719,7 +727,7 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
     _number_lines_as_in_the_file(con, path, staged.lines)
 
     columns = ENTITIES[entity]
-    missing = [c.name for c in columns if c.name not in file_cols]
+    missing = [c.name for c in columns if c.name not in file_cols and not c.optional]
     if missing:
         hint = "; the file is read comma-separated, and its header has semicolons" if ";" in "".join(file_cols) else ""
         return FileResult(path, entity, "failed", message=f"missing column(s) {', '.join(missing)} in header{hint}")
@@ -730,8 +738,10 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
             entity,
             "failed",
             message=f"unexpected column(s) {', '.join(unexpected)} in header: {entity} files have exactly "
-            + ", ".join(c.name for c in columns),
+            + ", ".join(c.name for c in columns if not c.optional)
+            + "".join(f", optionally {c.name}" for c in columns if c.optional),
         )
+    _add_optional_columns_left_out(con, [c for c in columns if c.optional and c.name not in file_cols])
     con.execute("begin transaction")
     try:
         landed_at = utc_now()
@@ -772,8 +782,10 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
         accepted_rows = "from incoming"
         if typed_bad:
             accepted_rows = "from incoming where _line not in (select _line from checked) order by _line"
+        # By name: a column added later (an optional one) sits after the lineage columns in an older warehouse.
+        names = ", ".join([*(c.name for c in columns), "_file", "_line", "_landed_at"])
         con.execute(
-            f"insert into raw.{entity} select {typed}, ? as _file, _line, ? as _landed_at {accepted_rows}",
+            f"insert into raw.{entity} ({names}) select {typed}, ? as _file, _line, ? as _landed_at {accepted_rows}",
             [str(path), landed_at],
         )
         con.execute(
@@ -791,6 +803,15 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, entity: str) -> FileRe
         con.execute("rollback")
         return FileResult(path, entity, "failed", message=str(exc).splitlines()[0])
     return result
+
+
+def _add_optional_columns_left_out(con: duckdb.DuckDBPyConnection, left_out: list[Column]) -> None:
+    """A file without an optional column lands as if the column were there and empty."""
+    if not left_out:
+        return
+    nulls = ", ".join(f'cast(null as varchar) as "{c.name}"' for c in left_out)
+    con.execute("alter view incoming rename to incoming_file")
+    con.execute(f"create temp view incoming as select *, {nulls} from incoming_file")
 
 
 def registered_switch(con: duckdb.DuckDBPyConnection, switch_id: str) -> SwitchFormat | None:

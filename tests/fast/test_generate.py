@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from helpers import REPO_ROOT
 
 from callbill.cli import main
-from callbill.generate import generate_landing, unmapped_tenant_ids
+from callbill.generate import STATE_CITIES, generate_landing, unmapped_tenant_ids
 
 SEEDS = REPO_ROOT / "seeds"
 SMALL = {"accounts": 20, "start_month": "2026-02", "months": 2, "calls_per_account_month": 50}
@@ -44,6 +44,9 @@ CONTRACT_COLUMNS = {
         "receipt_email",
         "cancel_requested_date",
         "updated_at",
+        # the contract's optional columns, which the generator fills
+        "billing_street",
+        "billing_city",
     ],
     "subscription_items": [
         "item_id",
@@ -237,6 +240,12 @@ def test_accounts_states_from_tax_rates_and_proration_cases(landing):
     assert {row["billing_state"] for row in accounts} <= taxed_states
     assert {row["plan_id"] for row in accounts} <= {"basic", "standard", "unlimited"}
     assert [row["account_id"] for row in accounts[:2]] == ["ACC-00001", "ACC-00002"]
+    # The statement's street address: every account has one, in a city of its billing state.
+    street = re.compile(r"[0-9]{1,4} [A-Z][a-z]+ [A-Z][a-z]+(, Suite [0-9]{3})?")
+    assert all(street.fullmatch(row["billing_street"]) for row in accounts)
+    assert {(r["billing_state"], r["billing_city"]) for r in accounts} <= {
+        (state, city) for state, cities in STATE_CITIES.items() for city in cities
+    }
     # R-START-1 / R-PRORATE-1: some billing starts fall mid-month inside the generated months.
     mid_month_starts = []
     for row in accounts:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from helpers import FIXTURES
 
 from callbill.cli import main
-from callbill.landing.land import ENTITIES, land_folder
+from callbill.landing.land import ENTITIES, SQL_TYPES, land_folder
 
 REQUIRED_CALL_FIELDS = [column.name for column in ENTITIES["cdrs"] if column.required]
 
@@ -208,3 +208,48 @@ def test_quarantine_lines_are_the_files_own_after_blank_lines_and_values_over_tw
         ("z_gaps.csv", 6, "; ".join(f"missing required field {c}" for c in REQUIRED_CALL_FIELDS)),
         ("z_gaps.csv", 7, "duration_sec: negative duration"),
     ]
+
+
+def test_the_optional_address_columns_may_be_left_out_and_land_where_sent(warehouse, tmp_path):
+    """CONTRACT.md: accounts may carry billing_street, billing_city; a file without them still lands.
+    A warehouse whose raw.accounts was made before the columns existed gains them at the next landing."""
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:  # raw.accounts as an earlier callbill created it
+        con.execute("create schema raw")
+        columns = ", ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in ENTITIES["accounts"] if not c.optional)
+        con.execute(f"create table raw.accounts ({columns}, _file varchar, _line bigint, _landed_at timestamp)")
+    folder = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing_small", folder)
+    header = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0]
+    (folder / "accounts" / "z_address.csv").write_text(
+        f"billing_city,{header},billing_street\n"
+        '"Austin",ACC-1,Acme,US,TX,78701,basic,,2025-01-01,2025-01-01,0,12,,0,true,a@x.example,a@x.example,,'
+        '2026-01-01T00:00:00Z,"100 Congress Ave, Suite 200"\n'
+    )
+    report = land_folder(folder)
+    assert {f.path.name: (f.status, f.accepted, f.quarantined) for f in report.files if f.entity == "accounts"} == {
+        "a.csv": ("landed", 3, 0),
+        "z_address.csv": ("landed", 1, 0),
+    }
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select account_id, billing_street, billing_city, billing_postal_code, updated_at from raw.accounts "
+            "order by _file, _line"
+        ).fetchall()
+    assert rows[:3] == [
+        ("ACC-1", None, None, "78701", datetime(2025, 1, 1)),
+        ("ACC-2", None, None, "94105", datetime(2026, 2, 10)),
+        ("ACC-3", None, None, "97201", datetime(2025, 6, 1)),
+    ]
+    assert rows[3] == ("ACC-1", "100 Congress Ave, Suite 200", "Austin", "78701", datetime(2026, 1, 1))
+
+
+def test_an_unknown_column_beside_the_optional_ones_still_refuses_the_file(warehouse, tmp_path):
+    folder = tmp_path / "landing"
+    (folder / "accounts").mkdir(parents=True)
+    header = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()[0]
+    (folder / "accounts" / "a.csv").write_text(f"{header},billing_street,billing_zip\n")
+    report = land_folder(folder)
+    assert report.files[0].status == "failed"
+    assert report.files[0].message.startswith("unexpected column(s) billing_zip in header: accounts files have exactly")
+    assert report.files[0].message.endswith("updated_at, optionally billing_street, optionally billing_city")

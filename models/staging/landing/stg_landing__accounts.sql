@@ -12,6 +12,8 @@ renamed as (
         upper(billing_country) as billing_country,
         upper(billing_state) as billing_state,
         billing_postal_code,
+        billing_street,
+        billing_city,
         plan_id,
         partner_id,
         service_start_date,
