@@ -163,7 +163,8 @@ def generate(
 @click.argument("in_dir", type=click.Path(path_type=Path))
 def land(in_dir: Path) -> None:
     """Land every file of the landing folder IN_DIR into schema raw (a file lands once)."""
-    from callbill.landing.land import LandingError, land_folder
+    from callbill.landing.contract import LandingError
+    from callbill.landing.land import land_folder
 
     try:
         report = land_folder(in_dir)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from callbill.landing.land import ENTITIES
+from callbill.landing.contract import ENTITIES
 from callbill.landing.switch_formats import SWITCH_FORMATS, SWITCH_TIME_FORMAT
 
 IntArray = NDArray[np.int64]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from callbill.landing.land import ENTITIES, land_folder
+from callbill.landing.contract import ENTITIES
+from callbill.landing.land import land_folder
 
 
 class LandingConfig(dg.Config):

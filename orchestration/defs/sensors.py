@@ -8,7 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from callbill.close_record import record_close_finished as write_close_finished
-from callbill.landing.land import LandingError, landing_files
+from callbill.landing.contract import LandingError
+from callbill.landing.land import landing_files
 from orchestration.defs.jobs import CLOSE_JOB_NAME, month_end_close
 from orchestration.defs.landing import landed_files
 

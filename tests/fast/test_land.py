@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from helpers import FIXTURES
 
 from callbill.cli import main
-from callbill.landing.land import ENTITIES, SQL_TYPES, land_folder
+from callbill.landing.contract import ENTITIES, SQL_TYPES
+from callbill.landing.land import land_folder
 
 REQUIRED_CALL_FIELDS = [column.name for column in ENTITIES["cdrs"] if column.required]
 
