@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from helpers import REPO_ROOT
 
 from callbill.cli import main
-from callbill.generate import STATE_CITIES, generate_landing, unmapped_tenant_ids
+from callbill.generate import generate_landing
+from callbill.generate.reference import STATE_CITIES
+from callbill.generate.switches import unmapped_tenant_ids
 
 SEEDS = REPO_ROOT / "seeds"
 SMALL = {"accounts": 20, "start_month": "2026-02", "months": 2, "calls_per_account_month": 50}
