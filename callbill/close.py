@@ -153,15 +153,7 @@ def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str =
             if failures is not None:
                 outcome.failure_rows[evaluation.check_name] = failures.value
     outcome.errors = step_errors(result)
-    with connect() as con:
-        outcome.warnings = [
-            json.loads(details)
-            for (details,) in con.execute(
-                "select details from audit.billing_events where event_type = 'check_warned' "
-                "and details->>'run_id' = ? order by event_id",
-                [result.run_id],
-            ).fetchall()
-        ]
+    outcome.warnings = warnings_of_run(result.run_id)
     outcome.summary = month_summary(first, last)
     record_close_finished(
         {
@@ -214,16 +206,21 @@ def run_job(job_name: str, invoice_month: str) -> JobOutcome:
         for key, value in event.materialization.metadata.items():
             outcome.metadata[key] = getattr(value, "value", value)
     outcome.errors = step_errors(result)
+    outcome.warnings = warnings_of_run(result.run_id)
+    return outcome
+
+
+def warnings_of_run(run_id: str) -> list[dict[str, object]]:
+    """What the run's warned checks found, from their audit events (check, failing_rows, rows, message)."""
     with connect() as con:
-        outcome.warnings = [
+        return [
             json.loads(details)
             for (details,) in con.execute(
                 "select details from audit.billing_events where event_type = 'check_warned' "
                 "and details->>'run_id' = ? order by event_id",
-                [result.run_id],
+                [run_id],
             ).fetchall()
         ]
-    return outcome
 
 
 def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:

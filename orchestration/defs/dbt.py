@@ -124,24 +124,16 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
     # A warn-severity test (R-INV-5's recipients, a partner not landed) bills the account and names
     # what it found: its rows go to the audit, the close's output, status and the Close status page.
     warnings = failed_dbt_nodes(run_results, ("warn",))
-    if warnings:
-        with connect() as con:
-            for warning in warnings:
+    with connect() as con:
+        for event_type, findings in (("check_warned", warnings), ("check_failed", failures)):
+            for finding in findings:
                 record_event(
                     con,
-                    "check_warned",
-                    {"source": "dbt", "run_id": context.run.run_id, **warning},
+                    event_type,
+                    {"source": "dbt", "run_id": context.run.run_id, **finding},
                     dbt_vars["invoice_month_start"],
                 )
     if failures:
-        with connect() as con:
-            for failure in failures:
-                record_event(
-                    con,
-                    "check_failed",
-                    {"source": "dbt", "run_id": context.run.run_id, **failure},
-                    dbt_vars["invoice_month_start"],
-                )
         names = "; ".join(describe_failure(f) for f in failures)
         raise dg.Failure(
             description=f"dbt build failed for {key_range.start}..{key_range.end}: {names}",
