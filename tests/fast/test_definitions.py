@@ -58,8 +58,41 @@ def test_landing_asset_lands_the_folder(warehouse):
     assert result.success
     cdrs = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["landing", "cdrs"])]
     assert cdrs[0].materialization.metadata["rows_accepted"].value == 8
+    # The switches' raw tables are landing assets too, not stubs in 'default'.
+    landed = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert {"landing/asterisk_cdrs", "landing/freeswitch_cdrs", "landing/accounts"} <= landed
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.subscription_items").fetchone()[0] == 8
+
+
+def test_a_cli_landing_is_recorded_in_the_dagster_instance_the_ui_reads(warehouse):
+    """#25.7: after `callbill land`, the landing assets are materialized in DAGSTER_HOME, with the
+    metadata a Dagster landing run gives them, so a launch of the close warns of nothing."""
+    from click.testing import CliRunner
+
+    from callbill.cli import main
+    from callbill.close import dagster_instance
+    from callbill.landing.land import LANDED_TABLES
+
+    result = CliRunner().invoke(main, ["land", str(FIXTURES / "landing_small")])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        accounts = con.execute("select count(*) from raw.accounts").fetchone()[0]
+    with dagster_instance() as instance:
+        latest = instance.get_latest_materialization_event(dg.AssetKey(["landing", "accounts"]))
+        assert latest is not None and latest.run_id == ""  # runless: reported by the command line
+        metadata = {k: v.value for k, v in latest.asset_materialization.metadata.items()}
+        assert metadata == {"files_landed": 1, "rows_accepted": accounts, "rows_quarantined": 0}
+        # Every landing asset is known, a table without files (created empty) too.
+        recorded = {t: instance.get_latest_materialization_event(dg.AssetKey(["landing", t])) for t in LANDED_TABLES}
+        assert all(recorded.values()), [t for t, event in recorded.items() if event is None]
+        assert recorded["adjustments"].asset_materialization.metadata["files_landed"].value == 0
+        assert recorded["asterisk_cdrs"].asset_materialization.metadata["rows_accepted"].value == 0
+
+        # Landing the same folder again lands nothing, and records nothing new.
+        assert CliRunner().invoke(main, ["land", str(FIXTURES / "landing_small")]).exit_code == 0
+        again = instance.get_latest_materialization_event(dg.AssetKey(["landing", "accounts"]))
+        assert again.timestamp == latest.timestamp
 
 
 def test_old_dbt_build_folders_go_and_the_newest_or_still_written_stay(tmp_path):
