@@ -101,7 +101,10 @@ def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str =
         job = defs.resolve_job_def("month_end_close")
         selection = None
         if not publish:
-            selection = [k for k in job.asset_layer.executable_asset_keys if k != dg.AssetKey("publish_invoices")]
+            from orchestration.defs.publish import PUBLICATION_KEYS
+
+            # publish_invoices and the published tables it writes are one step.
+            selection = [k for k in job.asset_layer.executable_asset_keys if k not in PUBLICATION_KEYS]
         partition_tags = (
             {}
             if first == last

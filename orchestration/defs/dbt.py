@@ -25,11 +25,31 @@ AREA_GROUPS = {
 # Payments, receivables, commissions and reports read published invoices: they build after publication.
 LEDGER_MODEL_PATHS = ("intermediate/receivables/", "marts/receivables/", "marts/commissions/", "marts/reports/")
 LEDGER_SELECTION = " ".join(f"path:models/{path.rstrip('/')}" for path in LEDGER_MODEL_PATHS)
-PUBLICATION = dg.AssetKey("publish_invoices")
+# The dbt source `published`: tables the publish_invoices step writes (orchestration/defs/publish.py).
+PUBLISHED_SOURCE = "published"
+
+
+def is_ledger_node(manifest: Mapping[str, Any], unique_id: str) -> bool:
+    """A ledger model (built after publication), or a test attached to one."""
+    node = manifest.get("nodes", {}).get(unique_id, {})
+    attached = node.get("attached_node") or next(
+        (parent for parent in node.get("depends_on", {}).get("nodes", []) if parent.startswith("model.")), None
+    )
+    if node.get("resource_type") == "test" and attached:
+        node = manifest["nodes"].get(attached, {})
+    return node.get("original_file_path", "").startswith(tuple(f"models/{p}" for p in LEDGER_MODEL_PATHS))
+
+
+def without_published(deps: Any) -> list[Any]:
+    return [dep for dep in deps if dep.asset_key.path[0] != PUBLISHED_SOURCE]
 
 
 class CallbillTranslator(DagsterDbtTranslator):
-    """Groups by layer (and business area for intermediate/marts); sources stay `landing/<entity>`."""
+    """Groups by layer (and business area for intermediate/marts); sources stay `landing/<entity>`.
+
+    Lineage: drafts -> publish_invoices -> published.* -> ledger models. The drafts read earlier
+    months' published invoices too (corrections, late calls, credits), but Dagster's graph takes no
+    cycle: their links to published.* are left out, the ledger models keep theirs."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
@@ -48,10 +68,27 @@ class CallbillTranslator(DagsterDbtTranslator):
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        path = manifest.get("nodes", {}).get(unique_id, {}).get("original_file_path", "")
-        if path.startswith(tuple(f"models/{p}" for p in LEDGER_MODEL_PATHS)):
-            return spec.merge_attributes(deps=[PUBLICATION])
-        return spec
+        if is_ledger_node(manifest, unique_id) or len(without_published(spec.deps)) == len(spec.deps):
+            return spec
+        return spec.replace_attributes(deps=without_published(spec.deps))
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        additional_deps = list(spec.additional_deps)
+        if not is_ledger_node(manifest, unique_id):
+            additional_deps = without_published(additional_deps)
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=spec.description,
+            additional_deps=additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+        )
 
 
 translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

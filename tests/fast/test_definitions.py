@@ -50,6 +50,34 @@ def test_assets_are_grouped_by_layer_and_publication_waits_for_the_marts():
     assert sources == {"landing/cdrs"}
 
 
+def test_the_published_tables_are_assets_of_the_publication_step_upstream_of_the_ledger():
+    """#25.7: drafts -> publish_invoices -> published.* -> ledger models, no stubs in 'default'."""
+    graph = defs.resolve_asset_graph()
+    published = {"published/invoices", "published/invoice_lines", "published/rated_calls", "published/invoice_months"}
+    for key in published:
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.is_executable and node.group_name == "publication", key
+        assert {k.to_user_string() for k in node.parent_keys} == {"publish_invoices"}, key
+        assert "never" in node.description.lower() and "R-INV-2" in node.description, key
+    assert "published/invoices" in {k.to_user_string() for k in graph.get(dg.AssetKey("publish_invoices")).child_keys}
+    assert not [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "default"]
+    assert graph.get(dg.AssetKey(["audit", "billing_events"])).group_name == "audit"
+    # Every ledger model comes after publication; no draft reads published.* in Dagster's graph (a cycle).
+    ledger = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name in ("receivables", "commissions")}
+    ledger |= {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "reports"}
+    for key in ledger:
+        assert dg.AssetKey("publish_invoices") in graph.get_ancestor_asset_keys(key), key
+    parents = {
+        k.to_user_string() for k in graph.get(dg.AssetKey(["intermediate", "int_payment_allocations"])).parent_keys
+    }
+    assert {"published/invoices", "published/invoice_lines"} <= parents
+    for key in graph.get_ancestor_asset_keys(dg.AssetKey("publish_invoices")):
+        assert key.path[0] != "published", key
+    # The close without publication leaves out the step and the tables it writes, as one.
+    job = defs.resolve_job_def("month_end_close")
+    assert {dg.AssetKey.from_user_string(k) for k in published} <= job.asset_layer.executable_asset_keys
+
+
 def test_landing_asset_lands_the_folder(warehouse):
     result = dg.materialize(
         [landed_files],
