@@ -271,7 +271,9 @@ def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) ->
     if not outcome.success:
         reasons = outcome.failed_checks or outcome.errors or ["the close job failed"]
         for error in outcome.errors:
-            click.echo(f"  {error}", err=True)
+            # A failed check's step names its first row: its rows are listed below, once.
+            if not any(f": {check} failed: " in error for check in outcome.failure_rows):
+                click.echo(f"  {error}", err=True)
         for check, failures in outcome.failure_rows.items():
             for failure in failures:
                 if "message" in failure:  # a check that says what failed in words (usage_feeds_complete)

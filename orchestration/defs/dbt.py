@@ -211,16 +211,27 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
     context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
     # dbt unit tests check the SQL, not the month's data: CI runs them (tests/test_dbt_unit_tests.py).
     preload.wait(preload.DBT)  # never import dbt's modules on two threads at once
+    # A failed or warned test's check result waits for the end of the build, when its first failing
+    # rows can be read (dbt holds the warehouse until then): its description names them.
+    held: list[dg.AssetCheckResult] = []
     with environment_variables(invoice_month_environment(dbt_vars)):
         build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test"])
-        yield from build.events()
-    if build.error is not None:
-        raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
+        for event in build.events():
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                held.append(event)
+            else:
+                yield event
     run_results = build.run_results()
     failures = failed_dbt_nodes(run_results)
     # A warn-severity test (R-INV-5's recipients, a partner not landed) bills the account and names
     # what it found: its rows go to the audit, the close's output, status and the Close status page.
     warnings = failed_dbt_nodes(run_results, ("warn",))
+    found = {finding["check"]: finding for finding in [*failures, *warnings] if finding["kind"] == "test"}
+    for result in held:
+        finding = found.get(result.check_name or "")
+        yield result._replace(description=describe_failure(finding)) if finding else result
+    if build.error is not None:
+        raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
     if warnings:
         with connect() as con:
             for warning in warnings:

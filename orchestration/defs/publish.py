@@ -48,8 +48,9 @@ class PublicationRefused(Exception):
     """A published month whose rebuilt drafts differ from what was published."""
 
 
-def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date: str) -> int:
-    """Invoices of the month whose rebuilt draft (or any line of it) differs from the published one."""
+def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date: str) -> tuple[int, str | None]:
+    """Invoices of the month whose rebuilt draft (or any line of it) differs from the published one:
+    how many, and the first of them."""
     return con.execute(
         f"""
         with drafts as (
@@ -70,12 +71,31 @@ def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date
             (select {INVOICE_COLUMNS} from published.invoices where invoice_date = $d
              except select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = $d)
         )
-        select count(distinct invoice_id) from (
+        select count(distinct invoice_id), min(invoice_id) from (
             select invoice_id from differing_lines union all select invoice_id from differing_invoices
         )
         """,
         {"d": invoice_date},
-    ).fetchone()[0]
+    ).fetchone()
+
+
+def first_difference(con: duckdb.DuckDBPyConnection, invoice_id: str) -> str:
+    """What differs in one invoice, for the refusal: its published and rebuilt totals and line counts."""
+    published, rebuilt = (
+        con.execute(
+            f"select (select total from {invoices} where invoice_id = $id), "
+            f"(select count(*) from {lines} where invoice_id = $id)",
+            {"id": invoice_id},
+        ).fetchone()
+        for invoices, lines in (
+            ("published.invoices", "published.invoice_lines"),
+            ("marts.fct_invoices", "marts.fct_invoice_lines"),
+        )
+    )
+    return (
+        f"e.g. {invoice_id}: published total {published[0]} in {published[1]} line(s), "
+        f"rebuilt {rebuilt[0]} in {rebuilt[1]} line(s)"
+    )
 
 
 def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[str, object]:
@@ -90,14 +110,17 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             {"d": invoice_date},
         ).fetchone()
         if recorded or already:
-            differing = drafts_differing_from_published(con, invoice_date)
+            differing, first = drafts_differing_from_published(con, invoice_date)
             details = {"published_invoices": already, "differing_invoices": differing}
+            if differing:
+                details["first_difference"] = first_difference(con, first)
             record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
             con.execute("commit")
             if differing:
                 raise PublicationRefused(
-                    f"{invoice_month} is already published and {differing} rebuilt invoice(s) differ from it; "
-                    "published invoices never change: corrections go on the next invoice (R-INV-2)"
+                    f"{invoice_month} is already published and {differing} rebuilt invoice(s) differ from it "
+                    f"({details['first_difference']}); published invoices never change: corrections go on the "
+                    "next invoice (R-INV-2)"
                 )
             return {"status": "already published, reproduced unchanged", **details}
         published_at = utc_now()
