@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -14,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from callbill.close_record import record_close_finished
+from callbill.dagster_home import dagster_instance
 from callbill.months import parse_invoice_month, parse_invoice_month_range
 from callbill.quality import gx_worker
 from callbill.warehouse import (
@@ -24,7 +24,6 @@ from callbill.warehouse import (
     warehouse_path,
 )
 from orchestration.speedups import preload
-from orchestration.speedups.dagster_events import write_instance_config
 
 # Dagster hands a run's planned events to the event log as one batch (dagster_events.py writes it
 # in one transaction per database) rather than one by one.
@@ -88,14 +87,6 @@ def dbt_output_to_file(name: str) -> Iterator[Path]:
         yield path
 
 
-def dagster_instance() -> dg.DagsterInstance:
-    """The persistent instance next to the warehouse, so CLI runs show in the Dagster UI."""
-    home = Path(os.environ.get("DAGSTER_HOME") or warehouse_path().parent / "dagster_home")
-    write_instance_config(home)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
-
-
 def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str = "") -> CloseOutcome:
     """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run.
 
@@ -110,7 +101,10 @@ def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str =
         job = defs.resolve_job_def("month_end_close")
         selection = None
         if not publish:
-            selection = [k for k in job.asset_layer.executable_asset_keys if k != dg.AssetKey("publish_invoices")]
+            from orchestration.defs.publish import PUBLICATION_KEYS
+
+            # publish_invoices and the published tables it writes are one step.
+            selection = [k for k in job.asset_layer.executable_asset_keys if k not in PUBLICATION_KEYS]
         partition_tags = (
             {}
             if first == last

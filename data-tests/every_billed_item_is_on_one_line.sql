@@ -1,5 +1,7 @@
 -- R-INV-3: every subscription item billed on an invoice is on exactly one line per charge
 -- (its full month, its prorated part, its low-usage discount of each). Failing rows are items.
+-- It reads the lines and a seed: Dagster shows it as a check of the lines.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_lines'}}}) }}
 with
 
 lines as (

@@ -16,7 +16,7 @@ from orchestration.defs.ledger import (
     reader_snapshot,
 )
 from orchestration.defs.progress import close_progress
-from orchestration.defs.publish import publish_invoices
+from orchestration.defs.publish import AUDIT_LOG, publish_invoices
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.sensors import close_failed, close_succeeded, land_new_files, new_landing_files
 from orchestration.defs.usage_feeds import usage_feed_checks
@@ -31,6 +31,7 @@ defs = dg.Definitions(
         autopay_charge_file,
         commission_payout_files,
         reader_snapshot,
+        AUDIT_LOG,
     ],
     asset_checks=[*gx_checks, *usage_feed_checks],
     jobs=[month_end_close, autopay_run, commission_payout, land_new_files],

@@ -56,6 +56,13 @@ class FileResult:
     unanswered: int = 0
     repeated: int = 0
     message: str = ""
+    # The raw table the rows went to: the entity's, or a switch's platform table (asterisk_cdrs).
+    table: str = ""
+
+
+# The raw tables landing writes, each a dbt source `landing.<table>` and a Dagster asset
+# ["landing", <table>]: one per entity, one per switch platform.
+LANDED_TABLES = (*ENTITIES, *(f"{platform}_cdrs" for platform in SWITCH_FORMATS))
 
 
 @dataclass
@@ -65,6 +72,19 @@ class LandingReport:
     @property
     def failed(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "failed"]
+
+    def landed_tables(self) -> dict[str, dict[str, int]]:
+        """What each raw table received: the metadata of its landing asset's materialization, the
+        same from a Dagster landing run and from `callbill land` (callbill/landing/dagster_record.py)."""
+        tables: dict[str, dict[str, int]] = {}
+        for table in LANDED_TABLES:
+            files = [f for f in self.files if (f.table or f.entity) == table and f.status == "landed"]
+            tables[table] = {
+                "files_landed": len(files),
+                "rows_accepted": sum(f.accepted for f in files),
+                "rows_quarantined": sum(f.quarantined for f in files),
+            }
+        return tables
 
     def totals(self) -> tuple[int, int, int]:
         return (
@@ -379,7 +399,7 @@ def land_switch_file(con: duckdb.DuckDBPyConnection, path: Path, switch_id: str)
         ).fetchone()[0]
         result = FileResult(
             path, SWITCH_CDRS, "landed", answered + unanswered + quarantined, answered + unanswered, quarantined,
-            answered, unanswered, repeated,
+            answered, unanswered, repeated, table=f"{switch_format.platform}_cdrs",
         )  # fmt: skip
         _record_landed_file(
             con,

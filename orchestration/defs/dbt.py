@@ -1,5 +1,6 @@
 """dbt models, seeds and tests as Dagster assets and checks, partitioned by invoice month."""
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -25,11 +26,80 @@ AREA_GROUPS = {
 # Payments, receivables, commissions and reports read published invoices: they build after publication.
 LEDGER_MODEL_PATHS = ("intermediate/receivables/", "marts/receivables/", "marts/commissions/", "marts/reports/")
 LEDGER_SELECTION = " ".join(f"path:models/{path.rstrip('/')}" for path in LEDGER_MODEL_PATHS)
-PUBLICATION = dg.AssetKey("publish_invoices")
+# The dbt source `published`: tables the publish_invoices step writes (orchestration/defs/publish.py).
+PUBLISHED_SOURCE = "published"
+
+
+def is_ledger_node(manifest: Mapping[str, Any], unique_id: str) -> bool:
+    """A ledger model (built after publication), or a test attached to one."""
+    node = manifest.get("nodes", {}).get(unique_id, {})
+    attached = node.get("attached_node") or next(
+        (parent for parent in node.get("depends_on", {}).get("nodes", []) if parent.startswith("model.")), None
+    )
+    if node.get("resource_type") == "test" and attached:
+        node = manifest["nodes"].get(attached, {})
+    return node.get("original_file_path", "").startswith(tuple(f"models/{p}" for p in LEDGER_MODEL_PATHS))
+
+
+def without_published(deps: Any) -> list[Any]:
+    return [dep for dep in deps if dep.asset_key.path[0] != PUBLISHED_SOURCE]
+
+
+def referenced_name(expression: str) -> str:
+    """ "ref('fct_invoices')" -> 'fct_invoices'; "source('published', 'invoices')" -> 'published.invoices'."""
+    names = re.findall(r"""['"]([^'"]+)['"]""", expression)
+    return ".".join(names) or expression
+
+
+def describe_generic_test(test: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+    """A generic dbt test's own words, from its metadata: 'fct_invoices.invoice_id is unique.'"""
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs", {})
+    attached = manifest.get("nodes", {}).get(test.get("attached_node") or "", {})
+    model = attached.get("name") or referenced_name(kwargs.get("model", ""))
+    column = f"{model}.{kwargs['column_name']}" if kwargs.get("column_name") else model
+    in_months = " in the unpublished invoice months being built"
+    kind = metadata.get("name", "")
+    if kind == "not_null":
+        text = f"{column} is never empty."
+    elif kind in ("unique", "unique_in_unpublished_invoice_months"):
+        text = f"{column} is unique: no two rows share a value{in_months if 'unpublished' in kind else ''}."
+    elif kind in ("accepted_values", "accepted_values_in_unpublished_invoice_months"):
+        text = f"{column} is one of {', '.join(map(str, kwargs.get('values', [])))}."
+    elif kind in ("relationships", "relationships_in_unpublished_invoice_months"):
+        text = f"Every {column} is a {referenced_name(kwargs.get('to', ''))}.{kwargs.get('field')}."
+    elif kind == "last_four_digits_only":
+        text = f"{column} holds at most the last four digits of a card or bank account number (R-PAY-1, PCI DSS 3.4)."
+    elif kind == "invoice_total_equals_sum_of_lines":
+        text = (
+            f"R-INV-3: every invoice of {model} balances: its total equals the sum of its lines to the cent, "
+            "and subtotal + tax_total."
+        )
+    else:
+        text = f"dbt test {kind} on {column}."
+    return f"{text} {severity_note(test, manifest)}".strip()
+
+
+def severity_note(test: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+    if (test.get("config", {}).get("severity") or "error").lower() == "warn":
+        return "Warns: reported with its rows, never blocks."
+    if is_ledger_node(manifest, test["unique_id"]):
+        return "Checked after publication, on the ledger models."
+    return "Blocks publication (R-INV-1)."
+
+
+def node_description(node: Mapping[str, Any]) -> str:
+    """A dbt node's own description, without dagster-dbt's raw SQL: the SQL is in the code reference."""
+    description = " ".join((node.get("description") or "").split())
+    return description or f"dbt {node['resource_type']} {node['name']} (no description in its YAML)"
 
 
 class CallbillTranslator(DagsterDbtTranslator):
-    """Groups by layer (and business area for intermediate/marts); sources stay `landing/<entity>`."""
+    """Groups by layer (and business area for intermediate/marts); sources stay `landing/<entity>`.
+
+    Lineage: drafts -> publish_invoices -> published.* -> ledger models. The drafts read earlier
+    months' published invoices too (corrections, late calls, credits), but Dagster's graph takes no
+    cycle: their links to published.* are left out, the ledger models keep theirs."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
@@ -46,15 +116,42 @@ class CallbillTranslator(DagsterDbtTranslator):
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:billing"]
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        return node_description(dbt_resource_props)
+
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        path = manifest.get("nodes", {}).get(unique_id, {}).get("original_file_path", "")
-        if path.startswith(tuple(f"models/{p}" for p in LEDGER_MODEL_PATHS)):
-            return spec.merge_attributes(deps=[PUBLICATION])
-        return spec
+        if is_ledger_node(manifest, unique_id) or len(without_published(spec.deps)) == len(spec.deps):
+            return spec
+        return spec.replace_attributes(deps=without_published(spec.deps))
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        additional_deps = list(spec.additional_deps)
+        if not is_ledger_node(manifest, unique_id):
+            additional_deps = without_published(additional_deps)
+        # The test's description in its YAML (dagster-dbt reads only meta.description), else its own
+        # words from its metadata.
+        test = manifest["nodes"][unique_id]
+        description = " ".join((test.get("description") or spec.description or "").split())
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=description or describe_generic_test(test, manifest),
+            additional_deps=additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+        )
 
 
-translator = CallbillTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# Code references: each asset links to its SQL file, which the description no longer carries.
+translator = CallbillTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
+)
 
 
 def failed_dbt_nodes(
@@ -114,16 +211,27 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
     context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
     # dbt unit tests check the SQL, not the month's data: CI runs them (tests/test_dbt_unit_tests.py).
     preload.wait(preload.DBT)  # never import dbt's modules on two threads at once
+    # A failed or warned test's check result waits for the end of the build, when its first failing
+    # rows can be read (dbt holds the warehouse until then): its description names them.
+    held: list[dg.AssetCheckResult] = []
     with environment_variables(invoice_month_environment(dbt_vars)):
         build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test"])
-        yield from build.events()
-    if build.error is not None:
-        raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
+        for event in build.events():
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                held.append(event)
+            else:
+                yield event
     run_results = build.run_results()
     failures = failed_dbt_nodes(run_results)
     # A warn-severity test (R-INV-5's recipients, a partner not landed) bills the account and names
     # what it found: its rows go to the audit, the close's output, status and the Close status page.
     warnings = failed_dbt_nodes(run_results, ("warn",))
+    found = {finding["check"]: finding for finding in [*failures, *warnings] if finding["kind"] == "test"}
+    for result in held:
+        finding = found.get(result.check_name or "")
+        yield result._replace(description=describe_failure(finding)) if finding else result
+    if build.error is not None:
+        raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
     with connect() as con:
         for event_type, findings in (("check_warned", warnings), ("check_failed", failures)):
             for finding in findings:

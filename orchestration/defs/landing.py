@@ -1,4 +1,7 @@
-"""Landing as a Dagster asset: the raw tables that the dbt sources read."""
+"""Landing as a Dagster asset: the raw tables that the dbt sources read.
+
+`callbill land` records the same materializations in the instance (callbill/landing/dagster_record.py).
+"""
 
 import os
 from collections.abc import Iterator
@@ -7,22 +10,38 @@ from pathlib import Path
 import dagster as dg
 
 from callbill.landing.contract import ENTITIES
-from callbill.landing.land import land_folder
+from callbill.landing.dagster_record import LANDING_GROUP, landing_asset_key
+from callbill.landing.land import LANDED_TABLES, land_folder
 
 
 class LandingConfig(dg.Config):
     landing_dir: str = os.environ.get("CALLBILL_LANDING", "landing")
 
 
+def landed_table_description(table: str) -> str:
+    if table in ENTITIES:
+        return (
+            f"raw.{table}: the {table}/ files of the landing folder, typed, one row per accepted row with its file "
+            "and line; rows that break the landing contract go to raw.quarantine with the reason. Landed by "
+            "`callbill land` or the land_new_files job; a file lands once (sha256)."
+        )
+    platform = table.removesuffix("_cdrs")
+    return (
+        f"raw.{table}: the records of every registered {platform} switch's files in "
+        f"switch_cdrs/<switch_id>/, as the switch wrote them (R-CDR-1, R-CDR-6); records written again by a "
+        "rotated or appended file land once. Landed by `callbill land` or the land_new_files job."
+    )
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            key=["landing", entity],
-            group_name="landing",
+            key=landing_asset_key(table),
+            group_name=LANDING_GROUP,
             owners=["team:billing"],
-            description=f"raw.{entity}: landed {entity} files, typed; bad rows in raw.quarantine.",
+            description=landed_table_description(table),
         )
-        for entity in ENTITIES
+        for table in LANDED_TABLES
     ],
     can_subset=False,
 )
@@ -30,15 +49,7 @@ def landed_files(context: dg.AssetExecutionContext, config: LandingConfig) -> It
     report = land_folder(Path(config.landing_dir).expanduser().resolve())
     for failed in report.failed:
         context.log.error(f"{failed.path}: {failed.message}")
-    for entity in ENTITIES:
-        files = [f for f in report.files if f.entity == entity and f.status == "landed"]
-        yield dg.MaterializeResult(
-            asset_key=["landing", entity],
-            metadata={
-                "files_landed": len(files),
-                "rows_accepted": sum(f.accepted for f in files),
-                "rows_quarantined": sum(f.quarantined for f in files),
-            },
-        )
+    for table, metadata in report.landed_tables().items():
+        yield dg.MaterializeResult(asset_key=landing_asset_key(table), metadata=metadata)
     if report.failed:
         raise dg.Failure(description=f"{len(report.failed)} file(s) could not be landed")

@@ -7,7 +7,7 @@ from callbill.outputs.exports import AUTOPAY_DAY, PAYOUT_DAY, MonthNotPublished,
 from callbill.outputs.snapshot import write_snapshot
 from callbill.warehouse import connect
 from orchestration.defs.dbt import callbill_ledger_models
-from orchestration.defs.partitions import invoice_months
+from orchestration.defs.partitions import PARTITIONS_MEAN, invoice_months
 
 AUTOPAY_JOB_NAME = "autopay_run"
 PAYOUT_JOB_NAME = "commission_payout"
@@ -81,14 +81,17 @@ ledger_models = dg.AssetSelection.assets(callbill_ledger_models, reader_snapshot
 autopay_run = dg.define_asset_job(
     name=AUTOPAY_JOB_NAME,
     selection=ledger_models | dg.AssetSelection.assets(autopay_charge_file),
-    description="Rebuilds payments and receivables and writes the month's autopay charge file (R-CAL-5).",
+    description="Rebuilds payments and receivables and writes the month's autopay charge file (R-CAL-5): "
+    "partition 2026-05 charges on 10 May 2026 what autopay accounts owe on their published invoices. "
+    + PARTITIONS_MEAN,
     executor_def=dg.in_process_executor,
 )
 
 commission_payout = dg.define_asset_job(
     name=PAYOUT_JOB_NAME,
     selection=ledger_models | dg.AssetSelection.assets(commission_payout_files),
-    description="Rebuilds commissions and writes the partner payout files of the 15th (R-COMM-1).",
+    description="Rebuilds commissions and writes the partner payout files of the 15th (R-COMM-1): partition "
+    "2026-05 pays on 15 May 2026. " + PARTITIONS_MEAN,
     executor_def=dg.in_process_executor,
 )
 

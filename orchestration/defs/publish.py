@@ -2,15 +2,17 @@
 
 import os
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from callbill.months import parse_invoice_month
 from callbill.warehouse import connect, record_event, utc_now
-from orchestration.defs.dbt import callbill_dbt_models
-from orchestration.defs.partitions import invoice_months
+from orchestration.defs.dbt import PUBLISHED_SOURCE, callbill_dbt_models
+from orchestration.defs.partitions import PARTITIONS_MEAN, invoice_months
 
 INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total"
 # What the invoice records about its account when it is published. Copied, but not compared on a
@@ -31,6 +33,11 @@ DRAFT_ASSETS = [
     get_asset_key_for_model([callbill_dbt_models], model)
     for model in ("fct_invoices", "fct_invoice_lines", "fct_rated_calls")
 ]
+PUBLICATION = dg.AssetKey("publish_invoices")
+# The tables publication appends to, in the order it writes them; each the dbt source published.<table>.
+PUBLISHED_TABLES = ("invoices", "invoice_lines", "rated_calls", "invoice_months")
+# What each month's publication appended to each table (the keys of publish_month's details).
+APPENDED = {"invoices": "invoices", "invoice_lines": "lines", "rated_calls": "calls", "invoice_months": "months"}
 
 
 class PublicationError(Exception):
@@ -41,8 +48,9 @@ class PublicationRefused(Exception):
     """A published month whose rebuilt drafts differ from what was published."""
 
 
-def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date: str) -> int:
-    """Invoices of the month whose rebuilt draft (or any line of it) differs from the published one."""
+def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date: str) -> tuple[int, str | None]:
+    """Invoices of the month whose rebuilt draft (or any line of it) differs from the published one:
+    how many, and the first of them."""
     return con.execute(
         f"""
         with drafts as (
@@ -63,12 +71,31 @@ def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date
             (select {INVOICE_COLUMNS} from published.invoices where invoice_date = $d
              except select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = $d)
         )
-        select count(distinct invoice_id) from (
+        select count(distinct invoice_id), min(invoice_id) from (
             select invoice_id from differing_lines union all select invoice_id from differing_invoices
         )
         """,
         {"d": invoice_date},
-    ).fetchone()[0]
+    ).fetchone()
+
+
+def first_difference(con: duckdb.DuckDBPyConnection, invoice_id: str) -> str:
+    """What differs in one invoice, for the refusal: its published and rebuilt totals and line counts."""
+    published, rebuilt = (
+        con.execute(
+            f"select (select total from {invoices} where invoice_id = $id), "
+            f"(select count(*) from {lines} where invoice_id = $id)",
+            {"id": invoice_id},
+        ).fetchone()
+        for invoices, lines in (
+            ("published.invoices", "published.invoice_lines"),
+            ("marts.fct_invoices", "marts.fct_invoice_lines"),
+        )
+    )
+    return (
+        f"e.g. {invoice_id}: published total {published[0]} in {published[1]} line(s), "
+        f"rebuilt {rebuilt[0]} in {rebuilt[1]} line(s)"
+    )
 
 
 def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[str, object]:
@@ -83,14 +110,17 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             {"d": invoice_date},
         ).fetchone()
         if recorded or already:
-            differing = drafts_differing_from_published(con, invoice_date)
+            differing, first = drafts_differing_from_published(con, invoice_date)
             details = {"published_invoices": already, "differing_invoices": differing}
+            if differing:
+                details["first_difference"] = first_difference(con, first)
             record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
             con.execute("commit")
             if differing:
                 raise PublicationRefused(
-                    f"{invoice_month} is already published and {differing} rebuilt invoice(s) differ from it; "
-                    "published invoices never change: corrections go on the next invoice (R-INV-2)"
+                    f"{invoice_month} is already published and {differing} rebuilt invoice(s) differ from it "
+                    f"({details['first_difference']}); published invoices never change: corrections go on the "
+                    "next invoice (R-INV-2)"
                 )
             return {"status": "already published, reproduced unchanged", **details}
         published_at = utc_now()
@@ -148,8 +178,16 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             "(select calls_landed_through from intermediate.int_calls_landed_through), ?, ?",
             [invoice_date, published_at, count, total],
         )
+        lines, calls = con.execute(
+            "select (select count(*) from published.invoice_lines where invoice_date = $d), "
+            "(select count(*) from published.rated_calls where invoice_date = $d)",
+            {"d": invoice_date},
+        ).fetchone()
         details = {
             "invoices": count,
+            "lines": lines,
+            "calls": calls,
+            "months": 1,
             "total": str(total),
             "usf": str(usf),
             "published_at": published_at.isoformat(),
@@ -176,16 +214,49 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
     return {"status": "published", **details}
 
 
-@dg.asset(
+def source_spec(source_name: str, table: str, **attributes: object) -> dg.AssetSpec:
+    """A dbt source as an asset: its key and its description from the dbt project."""
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([callbill_dbt_models])
+    source = manifest["sources"][f"source.callbill.{source_name}.{table}"]
+    return dg.AssetSpec(
+        key=translator.get_asset_key(source),
+        owners=["team:billing"],
+        kinds={"duckdb"},
+        description=f"{source_name}.{table}: {' '.join(source['description'].split())}",
+        **attributes,
+    )
+
+
+# published.<table> as assets of the publication group, written by the publish_invoices step; the
+# ledger models read them (their dbt sources).
+PUBLISHED_TABLE_SPECS = [
+    source_spec(PUBLISHED_SOURCE, table, deps=[PUBLICATION], group_name="publication") for table in PUBLISHED_TABLES
+]
+# audit.billing_events, which callbill writes at every landing, close, publication and export (not a
+# Dagster step: an external asset); the dunning list reads the autopay runs from it.
+AUDIT_LOG = source_spec("audit", "billing_events", group_name="audit")
+PUBLICATION_KEYS = [PUBLICATION, *(spec.key for spec in PUBLISHED_TABLE_SPECS)]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key=PUBLICATION,
+            deps=DRAFT_ASSETS,
+            group_name="publication",
+            owners=["team:billing"],
+            description="Publication: appends the month's draft invoices, their lines and calls to published.* "
+            "in one transaction, once every blocking check of the month has passed (R-INV-1). A published month "
+            "never changes (R-INV-2): closed again, its rebuilt drafts are compared and either reproduce it or "
+            "the step fails naming the first invoice that differs. " + PARTITIONS_MEAN,
+        ),
+        *PUBLISHED_TABLE_SPECS,
+    ],
     partitions_def=invoice_months,
-    deps=DRAFT_ASSETS,
-    group_name="publication",
-    owners=["team:billing"],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Appends the month's draft invoices to published.invoices / published.invoice_lines "
-    "once every check has passed (R-INV-1); a published month never changes (R-INV-2).",
+    can_subset=False,
 )
-def publish_invoices(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def publish_invoices(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     outcomes = {}
     with connect() as con:
         for month in context.partition_keys:
@@ -194,4 +265,11 @@ def publish_invoices(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             except PublicationRefused as refused:
                 raise dg.Failure(description=str(refused)) from None
             context.log.info(f"{month}: {outcomes[month]['status']}")
-    return dg.MaterializeResult(metadata={"months": dg.MetadataValue.json(outcomes)})
+    yield dg.MaterializeResult(asset_key=PUBLICATION, metadata={"months": dg.MetadataValue.json(outcomes)})
+    # A month closed again appends nothing: its tables are materialized with 0 rows appended.
+    for table, spec in zip(PUBLISHED_TABLES, PUBLISHED_TABLE_SPECS, strict=True):
+        appended = {month: outcome.get(APPENDED[table], 0) for month, outcome in outcomes.items()}
+        yield dg.MaterializeResult(
+            asset_key=spec.key,
+            metadata={"rows_appended": sum(appended.values()), "by_month": dg.MetadataValue.json(appended)},
+        )

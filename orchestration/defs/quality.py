@@ -8,6 +8,8 @@ GX worker process (callbill/quality/gx_worker.py); elsewhere in the step's own p
 
 import os
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -20,6 +22,15 @@ from orchestration.defs.dbt import callbill_dbt_models
 from orchestration.defs.partitions import invoice_months
 
 
+def describe_failures(failures: list[dict[str, Any]]) -> str:
+    """Each failed expectation with its count and first failing row, as the run's page shows it."""
+    return "; ".join(
+        f"{f['check']}: {f['failing_rows']} failing row(s)"
+        + (f", e.g. {f['first_failing_rows'][0]}" if f.get("first_failing_rows") else "")
+        for f in failures
+    )
+
+
 def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=get_asset_key_for_model([callbill_dbt_models], suite.asset),
@@ -28,7 +39,7 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
         blocking=suite.blocking,
         partitions_def=invoice_months,
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         key_range = context.partition_key_range
         params = dbt_vars_for_invoice_months(key_range.start, key_range.end)
         with connect() as con:
@@ -55,13 +66,11 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
                         },
                         params["invoice_month_start"],
                     )
-        return dg.AssetCheckResult(
+        yield dg.AssetCheckResult(
             passed=not failures,
             # A non-blocking suite lists rows for review (WARN); a blocking one stops publication.
             severity=dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN,
-            description=(
-                "; ".join(f"{f['check']}: {f['failing_rows']} failing row(s)" for f in failures) or "all passed"
-            ),
+            description=describe_failures(failures) or "all passed",
             metadata={
                 "rows_checked": len(rows),
                 "expectations": len(suite.expectations),
@@ -69,6 +78,10 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
                 "failures": dg.MetadataValue.json(failures),
             },
         )
+        if failures and suite.blocking:
+            # The step fails with the check and its first failing row, which the run's page shows,
+            # rather than Dagster's "1 blocking asset check failed".
+            raise dg.Failure(description=f"gx_{suite.name} failed: {describe_failures(failures)}")
 
     return _check
 

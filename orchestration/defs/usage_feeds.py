@@ -11,6 +11,7 @@ three-month median warns.
 """
 
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -171,7 +172,9 @@ class UsageGapConfig(dg.Config):
     blocking=True,
     partitions_def=invoice_months,
 )
-def usage_feeds_complete(context: dg.AssetCheckExecutionContext, config: UsageGapConfig) -> dg.AssetCheckResult:
+def usage_feeds_complete(
+    context: dg.AssetCheckExecutionContext, config: UsageGapConfig
+) -> Iterator[dg.AssetCheckResult]:
     reason = config.accept_usage_gap.strip()
     gaps: dict[str, list[FeedMonth]] = {}
     checked = 0
@@ -234,12 +237,15 @@ def usage_feeds_complete(context: dg.AssetCheckExecutionContext, config: UsageGa
                 for feed in feeds
             ]
         )
-    return dg.AssetCheckResult(
+    yield dg.AssetCheckResult(
         passed=not gaps or bool(reason),
         severity=dg.AssetCheckSeverity.ERROR,
         description=description,
         metadata=metadata,
     )
+    if gaps and not reason:
+        # The run's page names the check and the first feed that stopped.
+        raise dg.Failure(description=f"{COMPLETENESS_CHECK} failed: {description}")
 
 
 @dg.asset_check(

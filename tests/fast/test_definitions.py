@@ -50,6 +50,34 @@ def test_assets_are_grouped_by_layer_and_publication_waits_for_the_marts():
     assert sources == {"landing/cdrs"}
 
 
+def test_the_published_tables_are_assets_of_the_publication_step_upstream_of_the_ledger():
+    """#25.7: drafts -> publish_invoices -> published.* -> ledger models, no stubs in 'default'."""
+    graph = defs.resolve_asset_graph()
+    published = {"published/invoices", "published/invoice_lines", "published/rated_calls", "published/invoice_months"}
+    for key in published:
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.is_executable and node.group_name == "publication", key
+        assert {k.to_user_string() for k in node.parent_keys} == {"publish_invoices"}, key
+        assert "never" in node.description.lower() and "R-INV-2" in node.description, key
+    assert "published/invoices" in {k.to_user_string() for k in graph.get(dg.AssetKey("publish_invoices")).child_keys}
+    assert not [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "default"]
+    assert graph.get(dg.AssetKey(["audit", "billing_events"])).group_name == "audit"
+    # Every ledger model comes after publication; no draft reads published.* in Dagster's graph (a cycle).
+    ledger = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name in ("receivables", "commissions")}
+    ledger |= {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "reports"}
+    for key in ledger:
+        assert dg.AssetKey("publish_invoices") in graph.get_ancestor_asset_keys(key), key
+    parents = {
+        k.to_user_string() for k in graph.get(dg.AssetKey(["intermediate", "int_payment_allocations"])).parent_keys
+    }
+    assert {"published/invoices", "published/invoice_lines"} <= parents
+    for key in graph.get_ancestor_asset_keys(dg.AssetKey("publish_invoices")):
+        assert key.path[0] != "published", key
+    # The close without publication leaves out the step and the tables it writes, as one.
+    job = defs.resolve_job_def("month_end_close")
+    assert {dg.AssetKey.from_user_string(k) for k in published} <= job.asset_layer.executable_asset_keys
+
+
 def test_landing_asset_lands_the_folder(warehouse):
     result = dg.materialize(
         [landed_files],
@@ -58,8 +86,41 @@ def test_landing_asset_lands_the_folder(warehouse):
     assert result.success
     cdrs = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["landing", "cdrs"])]
     assert cdrs[0].materialization.metadata["rows_accepted"].value == 8
+    # The switches' raw tables are landing assets too, not stubs in 'default'.
+    landed = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert {"landing/asterisk_cdrs", "landing/freeswitch_cdrs", "landing/accounts"} <= landed
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.subscription_items").fetchone()[0] == 8
+
+
+def test_a_cli_landing_is_recorded_in_the_dagster_instance_the_ui_reads(warehouse):
+    """#25.7: after `callbill land`, the landing assets are materialized in DAGSTER_HOME, with the
+    metadata a Dagster landing run gives them, so a launch of the close warns of nothing."""
+    from click.testing import CliRunner
+
+    from callbill.cli import main
+    from callbill.close import dagster_instance
+    from callbill.landing.land import LANDED_TABLES
+
+    result = CliRunner().invoke(main, ["land", str(FIXTURES / "landing_small")])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        accounts = con.execute("select count(*) from raw.accounts").fetchone()[0]
+    with dagster_instance() as instance:
+        latest = instance.get_latest_materialization_event(dg.AssetKey(["landing", "accounts"]))
+        assert latest is not None and latest.run_id == ""  # runless: reported by the command line
+        metadata = {k: v.value for k, v in latest.asset_materialization.metadata.items()}
+        assert metadata == {"files_landed": 1, "rows_accepted": accounts, "rows_quarantined": 0}
+        # Every landing asset is known, a table without files (created empty) too.
+        recorded = {t: instance.get_latest_materialization_event(dg.AssetKey(["landing", t])) for t in LANDED_TABLES}
+        assert all(recorded.values()), [t for t, event in recorded.items() if event is None]
+        assert recorded["adjustments"].asset_materialization.metadata["files_landed"].value == 0
+        assert recorded["asterisk_cdrs"].asset_materialization.metadata["rows_accepted"].value == 0
+
+        # Landing the same folder again lands nothing, and records nothing new.
+        assert CliRunner().invoke(main, ["land", str(FIXTURES / "landing_small")]).exit_code == 0
+        again = instance.get_latest_materialization_event(dg.AssetKey(["landing", "accounts"]))
+        assert again.timestamp == latest.timestamp
 
 
 def test_old_dbt_build_folders_go_and_the_newest_or_still_written_stay(tmp_path):

@@ -86,6 +86,8 @@ def test_a_changed_input_for_a_published_month_becomes_a_correction_on_the_next_
     refused = CliRunner().invoke(main, ["close", "2026-04"])
     assert refused.exit_code == 1
     assert "already published and 1 rebuilt invoice(s) differ" in refused.stderr
+    # #25.7: the refusal (the failed step of the run's page too) names the first invoice that differs.
+    assert "(e.g. INV-202604-ACC-1: published total " in refused.stderr
     run("close", "2026-05")
     # No May calls in the small fixture: June closes with the usage gap accepted (issue #25.2).
     run("close", "2026-06", "--accept-usage-gap", "no May calls in this fixture: the test is about corrections")
@@ -197,7 +199,7 @@ def test_credits_route_to_the_first_invoice_and_past_the_last_one_are_listed_una
         ("INV-202605-ACC-1", "-7.00", "Late credit (ADJ-12)"),  # and not again on June's
         ("INV-202605-ACC-2", "-12.00", "Installation goodwill (ADJ-10)"),
     ]
-    # both for review, neither blocking: the invoice change review (GX) and the credits past the last invoice (dbt)
+    # Warnings only (a GX suite's and the dbt test that lists the unapplied adjustments, #25.10).
     assert check_events == [
         ("check_warned", "invoice_change_review"),
         ("check_warned", "unapplied_adjustments_to_review"),

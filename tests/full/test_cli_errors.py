@@ -19,7 +19,10 @@ def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkey
     from orchestration.defs.partitions import invoice_months
 
     monkeypatch.setenv("CALLBILL_SPARK_DIR", str(tmp_path / "spark"))
-    months = f"invoice month must be YYYY-MM from 2024-01 to {invoice_months.get_last_partition_key()}"
+    months = (
+        "invoice month must be YYYY-MM from 2026-01 (CALLBILL_FIRST_INVOICE_MONTH) to "
+        f"{invoice_months.get_last_partition_key()}"
+    )
     not_duckdb = tmp_path / "accounts.csv"
     not_duckdb.write_text("account_id\nACC-1\n")
     empty = tmp_path / "empty.duckdb"
@@ -34,7 +37,7 @@ def test_user_errors_are_one_line_naming_the_problem(warehouse, tmp_path, monkey
         ("close", "2026-13"): f"callbill: {months}, got '2026-13'\n",
         # outside the partitions, or not quite the format: before, Dagster's own errors (and a crash)
         ("close", "2026-5"): f"callbill: {months}, got '2026-5'\n",
-        ("close", "2023-12..2024-01"): f"callbill: {months}, got '2023-12'\n",
+        ("close", "2025-12..2026-01"): f"callbill: {months}, got '2025-12'\n",
         ("close", "2026-05.."): "callbill: a range of invoice months is YYYY-MM..YYYY-MM, got '2026-05..'\n",
         ("autopay", "1999-01"): f"callbill: {months}, got '1999-01'\n",
         # a file that is no DuckDB database: DuckDB would land into memory and lose it all

@@ -4,7 +4,7 @@ import json
 import shutil
 
 import dagster as dg
-from helpers import CDR_HEADER, FIXTURES, land_small_with, query
+from helpers import ACCOUNT_HEADER, CDR_HEADER, FIXTURES, land_small_with, query
 
 from callbill.close import dagster_instance
 from callbill.dashboards.data import last_close
@@ -120,3 +120,55 @@ def test_a_failed_close_run_started_in_dagster_names_its_failed_checks_and_refre
     assert (close.months, close.outcome) == ("2026-05", "failed")
     assert list(close.failing_checks["check"]) == ["outbound calls from numbers that belong to no account"]
     assert "+13125559999" in close.failing_checks["first_failing_row"][0]
+
+    # #25.7: the run's page (its events in the instance) names the failed check and its first
+    # failing row, in the check's evaluation and in the step failure that failed the run.
+    evaluations, step_failures = run_page(result.run_id)
+    described = evaluations["gx_revenue_assurance"]
+    assert described.startswith("outbound calls from numbers that belong to no account: 1 failing row(s), e.g. {")
+    assert "'example_unknown_number': '+13125559999'" in described
+    (failure,) = step_failures.values()
+    assert failure.startswith("gx_revenue_assurance failed: outbound calls from numbers that belong to no account")
+    assert "+13125559999" in failure
+
+
+def run_page(run_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    """What the Dagster UI's page of a run shows of its checks and failed steps: each check's
+    evaluation description, and each failed step's error, from the instance's event log."""
+    with dagster_instance() as instance:
+        events = [e.dagster_event for e in instance.all_logs(run_id) if e.is_dagster_event]
+    evaluations = {
+        e.event_specific_data.check_name: e.event_specific_data.description
+        for e in events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    }
+    step_failures = {
+        e.step_key: e.step_failure_data.user_failure_data.description
+        if e.step_failure_data.user_failure_data
+        else e.step_failure_data.error.message
+        for e in events
+        if e.event_type == dg.DagsterEventType.STEP_FAILURE
+    }
+    return evaluations, step_failures
+
+
+def test_a_failed_dbt_test_names_its_first_failing_row_on_the_runs_page(warehouse, tmp_path):
+    unknown_plan = (
+        "ACC-9,Delta,US,NY,10001,platinum,,2025-01-01,2025-01-01,0,12,,0,false,d@x.example,d@x.example,,"
+        "2025-01-01T00:00:00Z"
+    )
+    land_small_with(tmp_path, {"accounts/late_signup.csv": f"{ACCOUNT_HEADER}\n{unknown_plan}"})
+    from orchestration.definitions import defs
+
+    with dagster_instance() as instance:
+        result = defs.resolve_job_def("month_end_close").execute_in_process(
+            partition_key="2026-05", instance=instance, tags={"dagster/user": "ui"}, raise_on_error=False
+        )
+    assert not result.success
+    evaluations, step_failures = run_page(result.run_id)
+    assert (
+        evaluations["account_plan_is_known"]
+        == "account_plan_is_known (1 failing row(s), e.g. {'from_field': 'platinum'})"
+    )
+    (failure,) = step_failures.values()
+    assert "account_plan_is_known (1 failing row(s), e.g. {'from_field': 'platinum'})" in failure

@@ -113,7 +113,8 @@ def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, 
     assert by_key["publish_invoices"]["groupName"] == "publication"
     assert by_key["marts/fct_commissions"]["groupName"] == "commissions"
     assert by_key["autopay_charge_file"]["groupName"] == "receivables"
-    assert {"2024-01", "2026-05"} <= set(by_key["publish_invoices"]["partitionKeys"])
+    assert by_key["publish_invoices"]["partitionKeys"][0] == "2026-01"  # CALLBILL_FIRST_INVOICE_MONTH
+    assert "2026-05" in by_key["publish_invoices"]["partitionKeys"]
     checks = {c["name"]: c["blocking"] for c in by_key["marts/fct_invoices"]["assetChecksOrError"]["checks"]}
     assert checks["gx_invoices_balance"] is True
     assert checks["gx_invoice_change_review"] is False
@@ -126,6 +127,83 @@ def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, 
     )["runsOrError"]["results"]
     assert [r["status"] for r in runs] == ["SUCCESS"]
     assert {"key": "dagster/partition", "value": "2026-05"} in runs[0]["tags"]
+    invoice_month = "2026-05: invoices dated 1 May 2026 — May's recurring charges, April's usage"
+    assert {"key": "callbill/invoice_month", "value": invoice_month} in runs[0]["tags"]
+
+
+def test_the_ui_knows_the_cli_landing_the_published_tables_and_what_a_partition_means(webserver, tmp_path):
+    """#25.7 in the UI: the landing assets are materialized after `callbill land` (no launch warns of
+    them), the published tables are assets of the publication group, a picked partition says what it
+    means."""
+    nodes = graphql(
+        webserver,
+        "{ assetNodes { assetKey { path } groupName description isMaterializable jobNames "
+        "dependencyKeys { path } assetMaterializations(limit: 1) { runId "
+        "metadataEntries { label ... on IntMetadataEntry { intValue } } } } }",
+    )["assetNodes"]
+    by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+    landing = {key: node for key, node in by_key.items() if node["groupName"] == "landing"}
+    assert len(landing) == 11
+    assert all(node["assetMaterializations"] for node in landing.values()), landing
+    (accounts,) = landing["landing/accounts"]["assetMaterializations"]
+    assert accounts["runId"] == ""  # reported by `callbill land`, not a run
+    rows = {e["label"]: e.get("intValue") for e in accounts["metadataEntries"]}["rows_accepted"]
+    assert rows == query(Path(os.environ["CALLBILL_WAREHOUSE"]), "select count(*) from raw.accounts")[0][0]
+    # What the Launchpad's "Materialize" warns of: upstream assets outside the job never materialized.
+    in_job = {key for key, node in by_key.items() if "month_end_close" in node["jobNames"]}
+    upstream = {"/".join(d["path"]) for key in in_job for d in by_key[key]["dependencyKeys"]} - in_job
+    never = [key for key in upstream if by_key[key]["isMaterializable"] and not by_key[key]["assetMaterializations"]]
+    assert upstream and not never, never
+    published = ["published/invoices", "published/invoice_lines", "published/rated_calls", "published/invoice_months"]
+    for key in published:
+        node = by_key[key]
+        assert (node["groupName"], node["isMaterializable"]) == ("publication", True), key
+        assert node["description"].startswith(key.replace("/", ".") + ": ") and "R-INV-2" in node["description"]
+        assert node["assetMaterializations"], key
+    assert "default" not in {node["groupName"] for node in nodes}
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    location = "orchestration.definitions"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{webserver}/assets/landing/accounts", wait_until="networkidle", timeout=120_000)
+            page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
+            skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter prompt
+            try:
+                skip.click(timeout=10_000)
+            except PlaywrightTimeout:
+                pass
+            page.get_by_text("rows_accepted").first.wait_for(timeout=60_000)
+            accounts_page = page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "landing_accounts.png"))
+
+            page.goto(f"{webserver}/locations/{location}/asset-groups/publication/list", timeout=120_000)
+            page.get_by_text("published / invoices").first.wait_for(timeout=60_000)
+            publication_page = page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "publication_group.png"))
+
+            page.goto(f"{webserver}/locations/{location}/jobs/month_end_close/playground", timeout=120_000)
+            partition = page.get_by_placeholder("Partition")
+            partition.click(timeout=60_000)
+            partition.fill("2026-05")
+            page.wait_for_timeout(1_000)
+            page.keyboard.press("Enter")
+            page.get_by_text("callbill/invoice_month").first.wait_for(timeout=60_000)
+            launchpad = page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "launchpad_2026_05.png"))
+        finally:
+            browser.close()
+    assert "Never materialized" not in accounts_page
+    assert "callbill land" in accounts_page  # the description of a landing asset
+    for table in ("invoices", "invoice_lines", "rated_calls", "invoice_months"):
+        assert f"published / {table}" in publication_page
+    assert "2026-05: invoices dated 1 May 2026 — May's recurring charges, April's usage" in launchpad
 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
