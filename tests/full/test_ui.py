@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -39,6 +40,34 @@ def graphql(url: str, query: str) -> dict:
         body = json.loads(response.read())
     assert "errors" not in body, body
     return body["data"]
+
+
+@contextmanager
+def chromium_page(width: int, height: int) -> Iterator[Any]:
+    """A page of Debian's headless chromium (no browser download), closed with its browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def skip_the_first_visit_prompt(page: Any) -> None:
+    """Dagster's UI asks a first visitor to sign up for its newsletter; some versions do not."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.wait_for(timeout=15_000)
+        skip.click()
+        skip.wait_for(state="detached", timeout=15_000)
+    except PlaywrightTimeout:
+        pass
 
 
 @contextmanager
@@ -130,6 +159,20 @@ def test_the_ui_serves_the_close_its_partitions_checks_and_schedules(webserver, 
     invoice_month = "2026-05: invoices dated 1 May 2026 — May's recurring charges, April's usage"
     assert {"key": "callbill/invoice_month", "value": invoice_month} in runs[0]["tags"]
 
+    screenshot = tmp_path / "asset_graph.png"
+    with chromium_page(1600, 1000) as page:
+        page.goto(f"{webserver}/asset-groups", wait_until="networkidle", timeout=120_000)
+        page.get_by_text("publication").first.wait_for(timeout=60_000)
+        skip_the_first_visit_prompt(page)
+        page.wait_for_timeout(2_000)
+        page.screenshot(path=str(screenshot))
+        text = page.inner_text("body")
+    assert "Global asset lineage" in text
+    assert {"publication", "receivables", "commissions", "invoicing"} <= set(text.split())
+    image = Image.open(screenshot).convert("RGB")
+    assert image.size == (1600, 1000)
+    assert len(image.getcolors(maxcolors=1 << 20)) > 50  # a drawn graph, not a blank page
+
 
 def test_the_ui_knows_the_cli_landing_the_published_tables_and_what_a_partition_means(webserver, tmp_path):
     """#25.7 in the UI: the landing assets are materialized after `callbill land` (no launch warns of
@@ -162,78 +205,34 @@ def test_the_ui_knows_the_cli_landing_the_published_tables_and_what_a_partition_
         assert node["assetMaterializations"], key
     assert "default" not in {node["groupName"] for node in nodes}
 
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
-
     location = "orchestration.definitions"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"{webserver}/assets/landing/accounts", wait_until="networkidle", timeout=120_000)
-            page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
-            skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter prompt
-            try:
-                skip.click(timeout=10_000)
-            except PlaywrightTimeout:
-                pass
-            page.get_by_text("rows_accepted").first.wait_for(timeout=60_000)
-            accounts_page = page.inner_text("body")
-            page.screenshot(path=str(tmp_path / "landing_accounts.png"))
+    with chromium_page(1600, 1000) as page:
+        page.goto(f"{webserver}/assets/landing/accounts", wait_until="networkidle", timeout=120_000)
+        page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
+        skip_the_first_visit_prompt(page)
+        page.get_by_text("rows_accepted").first.wait_for(timeout=60_000)
+        accounts_page = page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "landing_accounts.png"))
 
-            page.goto(f"{webserver}/locations/{location}/asset-groups/publication/list", timeout=120_000)
-            page.get_by_text("published / invoices").first.wait_for(timeout=60_000)
-            publication_page = page.inner_text("body")
-            page.screenshot(path=str(tmp_path / "publication_group.png"))
+        page.goto(f"{webserver}/locations/{location}/asset-groups/publication/list", timeout=120_000)
+        page.get_by_text("published / invoices").first.wait_for(timeout=60_000)
+        publication_page = page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "publication_group.png"))
 
-            page.goto(f"{webserver}/locations/{location}/jobs/month_end_close/playground", timeout=120_000)
-            partition = page.get_by_placeholder("Partition")
-            partition.click(timeout=60_000)
-            partition.fill("2026-05")
-            page.wait_for_timeout(1_000)
-            page.keyboard.press("Enter")
-            page.get_by_text("callbill/invoice_month").first.wait_for(timeout=60_000)
-            launchpad = page.inner_text("body")
-            page.screenshot(path=str(tmp_path / "launchpad_2026_05.png"))
-        finally:
-            browser.close()
+        page.goto(f"{webserver}/locations/{location}/jobs/month_end_close/playground", timeout=120_000)
+        partition = page.get_by_placeholder("Partition")
+        partition.click(timeout=60_000)
+        partition.fill("2026-05")
+        page.wait_for_timeout(1_000)
+        page.keyboard.press("Enter")
+        page.get_by_text("callbill/invoice_month").first.wait_for(timeout=60_000)
+        launchpad = page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "launchpad_2026_05.png"))
     assert "Never materialized" not in accounts_page
     assert "callbill land" in accounts_page  # the description of a landing asset
     for table in ("invoices", "invoice_lines", "rated_calls", "invoice_months"):
         assert f"published / {table}" in publication_page
     assert "2026-05: invoices dated 1 May 2026 — May's recurring charges, April's usage" in launchpad
-
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
-
-    screenshot = tmp_path / "asset_graph.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"{webserver}/asset-groups", wait_until="networkidle", timeout=120_000)
-            page.get_by_text("publication").first.wait_for(timeout=60_000)
-            skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter prompt
-            try:
-                skip.wait_for(timeout=15_000)
-                skip.click()
-                skip.wait_for(state="detached", timeout=15_000)
-            except PlaywrightTimeout:
-                pass  # no prompt on this version
-            page.wait_for_timeout(2_000)
-            page.screenshot(path=str(screenshot))
-            text = page.inner_text("body")
-        finally:
-            browser.close()
-    assert "Global asset lineage" in text
-    assert {"publication", "receivables", "commissions", "invoicing"} <= set(text.split())
-    image = Image.open(screenshot).convert("RGB")
-    assert image.size == (1600, 1000)
-    assert len(image.getcolors(maxcolors=1 << 20)) > 50  # a drawn graph, not a blank page
 
 
 def launch_partition_run(url: str, job_name: str, partition: str) -> str:
@@ -328,8 +327,6 @@ def dashboards(generated_template, warehouse, tmp_path):
 
 
 def test_every_dashboard_page_renders_its_charts_and_figures_in_chromium(dashboards, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     url, warehouse = dashboards
     with duckdb.connect(str(warehouse), read_only=True) as con:
         billed = con.execute("select sum(amount) from marts.rpt_revenue_monthly").fetchone()[0]
@@ -345,23 +342,16 @@ def test_every_dashboard_page_renders_its_charts_and_figures_in_chromium(dashboa
     }
     shots = Path(os.environ.get("CALLBILL_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            for name, figure in known_figure.items():
-                page.goto(f"{url}/?page={urllib.parse.quote(name)}", timeout=60_000)
-                page.get_by_text(figure).first.wait_for(timeout=60_000)
-                if name != "Close status":
-                    page.locator(
-                        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
-                    ).first.wait_for(timeout=60_000)
-                page.wait_for_timeout(1_000)
-                path = shots / f"dashboard_{name.lower().replace(' ', '_')}.png"
-                page.screenshot(path=str(path), full_page=True)
-                assert figure in page.inner_text("body"), name
-                assert len(Image.open(path).convert("RGB").getcolors(maxcolors=1 << 20)) > 50, name
-        finally:
-            browser.close()
+    with chromium_page(1400, 1100) as page:
+        for name, figure in known_figure.items():
+            page.goto(f"{url}/?page={urllib.parse.quote(name)}", timeout=60_000)
+            page.get_by_text(figure).first.wait_for(timeout=60_000)
+            if name != "Close status":
+                page.locator(
+                    "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+                ).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1_000)
+            path = shots / f"dashboard_{name.lower().replace(' ', '_')}.png"
+            page.screenshot(path=str(path), full_page=True)
+            assert figure in page.inner_text("body"), name
+            assert len(Image.open(path).convert("RGB").getcolors(maxcolors=1 << 20)) > 50, name
