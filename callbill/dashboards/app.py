@@ -4,7 +4,10 @@ Run with `callbill dashboards` (or `make dashboards`). Reads the readers' snapsh
 never blocks a close and never shows half a published month.
 """
 
+import json
+
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from callbill.dashboards.data import NoSnapshot, frame, last_close, row, scalar
@@ -15,6 +18,15 @@ PAGES = ("Revenue", "USF liability", "Receivables", "Commissions", "Close status
 
 def usd(value: object) -> str:
     return f"USD {value:,.2f}"
+
+
+def findings_table(findings: pd.DataFrame) -> pd.DataFrame:
+    """Checks as rows, their first failing row as "field = value" text that wraps in a table cell."""
+    shown = findings.set_index("check").dropna(axis="columns", how="all")
+    shown["first_failing_row"] = shown["first_failing_row"].map(
+        lambda text: ", ".join(f"{field} = {value}" for field, value in json.loads(text).items()) if text else ""
+    )
+    return shown
 
 
 def revenue_page() -> None:
@@ -256,10 +268,11 @@ def close_status_page() -> None:
     if close is None or close.failing_checks.empty:
         st.success("No failing checks.")
     else:
-        st.dataframe(close.failing_checks, hide_index=True, key="failing_checks")
+        # a static table: a grid cuts the first failing row to its column's width
+        st.table(findings_table(close.failing_checks))
     if close is not None and not close.warnings.empty:
         st.subheader("Warnings (billed, for review)")
-        st.dataframe(close.warnings, hide_index=True, key="warnings")
+        st.table(findings_table(close.warnings))
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from helpers import FIXTURES, query
+from helpers import CDR_HEADER, FIXTURES, land_small_with, query
 from helpers import run as callbill
 from PIL import Image
 
@@ -279,10 +279,9 @@ def check_evaluations(url: str, run_id: str) -> dict[str, str]:
     return {"checks": outcome, "step_errors": errors}
 
 
-@pytest.fixture
-def dagster_dev(warehouse, tmp_path):
-    """`make ui` on a warehouse with the small fixture landed: dagster dev, its webserver and daemon."""
-    callbill("land", str(FIXTURES / "landing_small"))
+@contextmanager
+def dagster_dev_serving(tmp_path: Path) -> Iterator[str]:
+    """`make ui`: dagster dev, its webserver and its daemon (schedules, sensors, run launcher)."""
     home = tmp_path / "dagster_home"
     subprocess.run([sys.executable, "-m", "orchestration.speedups.dagster_events", str(home)], check=True)
     port = free_port()
@@ -290,6 +289,26 @@ def dagster_dev(warehouse, tmp_path):
     command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions"]
     url = f"http://127.0.0.1:{port}"
     with serving([*command, "-h", "127.0.0.1", "-p", str(port)], env, f"{url}/server_info", tmp_path / "dev.log"):
+        yield url
+
+
+@pytest.fixture
+def dagster_dev(warehouse, tmp_path):
+    """The UI on a warehouse with the small fixture landed."""
+    callbill("land", str(FIXTURES / "landing_small"))
+    with dagster_dev_serving(tmp_path) as url:
+        yield url, warehouse
+
+
+SPOOFED_CALL = "C950,ACC-3,outbound,+13125559999,+13125551234,2026-04-21T10:00:00Z,,60"
+
+
+@pytest.fixture
+def dagster_dev_with_a_spoofed_call(warehouse, tmp_path):
+    """The UI on the small fixture plus an April call from a number no account owns, which the
+    blocking revenue-assurance suite fails, so nothing may publish (R-INV-1)."""
+    land_small_with(tmp_path, {"cdrs/spoofed.csv": f"{CDR_HEADER}\n{SPOOFED_CALL}"})
+    with dagster_dev_serving(tmp_path) as url:
         yield url, warehouse
 
 
@@ -312,6 +331,62 @@ def test_a_close_launched_from_the_ui_publishes_with_the_spark_extra_installed(d
     )
     drafts = query(warehouse, "select count(*), sum(total) from marts.fct_invoices where invoice_date = '2026-05-01'")
     assert published == drafts and published[0][0] > 0
+
+
+def wait_for_the_close_to_be_audited(warehouse: Path, timeout_s: float = 180) -> dict:
+    """The daemon's run-failure sensor writes close_finished, then the readers' snapshot."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            finished = query(warehouse, "select details from audit.billing_events where event_type = 'close_finished'")
+        except duckdb.IOException:  # the sensor holds the file while it writes
+            finished = []
+        if finished:
+            return json.loads(finished[0][0])
+        assert time.monotonic() < deadline, f"no close_finished within {timeout_s} s"
+        time.sleep(2)
+
+
+def test_a_failed_close_launched_from_the_ui_names_its_check_and_first_row_on_the_run_page_and_close_status(
+    dagster_dev_with_a_spoofed_call, tmp_path
+):
+    """#25 acceptance: the billing team launches May from the UI; revenue assurance fails; the run's
+    page and the Close status dashboard, in chromium, name the check and its first failing row."""
+    url, warehouse = dagster_dev_with_a_spoofed_call
+    run_id = launch_partition_run(url, "month_end_close", "2026-05")
+    run = wait_for_run(url, run_id)
+    evaluations = check_evaluations(url, run_id)
+    assert run["status"] == "FAILURE", evaluations
+    assert evaluations["checks"]["gx_revenue_assurance"] is False
+    assert evaluations["checks"]["gx_invoices_balance"] is True
+    assert query(warehouse, "select count(*) from published.invoices")[0][0] == 0
+    audited = wait_for_the_close_to_be_audited(warehouse)
+    assert (audited["published"], audited["failed_checks"]) == (False, ["gx_revenue_assurance"])
+
+    check = "outbound calls from numbers that belong to no account"
+    with chromium_page(1600, 1000) as page:
+        page.goto(f"{url}/runs/{run_id}", wait_until="networkidle", timeout=120_000)
+        skip_the_first_visit_prompt(page)
+        page.get_by_text(f"gx_revenue_assurance failed: {check}").first.wait_for(timeout=60_000)
+        run_page = page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "failed_run.png"))
+    assert "+13125559999" in run_page
+
+    env = {**os.environ, "CALLBILL_WAREHOUSE": str(warehouse)}
+    env.pop("CALLBILL_SNAPSHOT", None)
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "callbill"), "dashboards", "--port", str(port)]
+    dashboards = f"http://127.0.0.1:{port}"
+    with serving(command, env, f"{dashboards}/_stcore/health", tmp_path / "dashboards.log"):
+        with chromium_page(1400, 1100) as page:
+            page.goto(f"{dashboards}/?page={urllib.parse.quote('Close status')}", timeout=60_000)
+            page.get_by_text("failed: nothing published.").first.wait_for(timeout=60_000)
+            page.get_by_text(check).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1_000)
+            page.screenshot(path=str(tmp_path / "close_status_failed.png"), full_page=True)
+            close_status = page.inner_text("body")
+    assert "The close of 2026-05 (" in close_status
+    assert "example_unknown_number = +13125559999" in close_status
 
 
 @pytest.fixture
