@@ -28,7 +28,7 @@ account_invoices as (
 ),
 
 accounts as (
-    {{ account_calendar() | indent(4) }}
+    select * from {{ ref('int_account_calendar') }}
 ),
 
 published_months as (
