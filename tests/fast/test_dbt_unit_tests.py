@@ -34,6 +34,6 @@ def test_every_dbt_unit_test_passes_on_an_empty_build(warehouse, tmp_path):
     unit_tests = {
         r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")
     }
-    assert len(unit_tests) == 19
+    assert len(unit_tests) == 20
     assert set(unit_tests.values()) == {"pass"}
     assert {r["status"] for r in results} == {"success", "pass"}
