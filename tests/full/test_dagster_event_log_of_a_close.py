@@ -18,9 +18,9 @@ def test_a_close_is_read_back_by_dagsters_own_event_log_in_a_moved_dagster_home(
     stock = SqliteEventLogStorage(str(home / "history" / "runs"))
     read = [e.dagster_event.event_type_value for e in stock.get_logs_for_run(run.run_id) if e.is_dagster_event]
     assert read == written
-    assert (read.count("ASSET_MATERIALIZATION"), read.count("ASSET_CHECK_EVALUATION")) == (69, 79)
+    assert (read.count("ASSET_MATERIALIZATION"), read.count("ASSET_CHECK_EVALUATION")) == (70, 79)
     # The planned events, written as one batch, are in the run and in the cross-run index.
-    assert (read.count("ASSET_MATERIALIZATION_PLANNED"), read.count("ASSET_CHECK_EVALUATION_PLANNED")) == (69, 79)
+    assert (read.count("ASSET_MATERIALIZATION_PLANNED"), read.count("ASSET_CHECK_EVALUATION_PLANNED")) == (70, 79)
     planned = stock.get_event_records(
         dg.EventRecordsFilter(
             dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("publish_invoices")
