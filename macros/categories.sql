@@ -18,8 +18,8 @@
     rules read this line type, not the line's own: `product_line_type` is the `products` seed's
     line_type of the line's product (a prorated rental phone is `rental_equipment`, a prorated
     contact-center seat `contact_center`). Every other line is its own line type.
-    expectations/invoices_balance.sql and the USF query of docs/warehouse.md write the same out in
-    plain SQL on reference.line_types. -#}
+    models/quality/quality_invoices_balance.sql (the GX suite's rows) and the USF query of
+    docs/warehouse.md write the same out on the line_types seed. -#}
 {% macro full_month_line_type(line_type, product_line_type) -%}
     case
         when {{ line_type }} in {{ line_types_where('bills_as_product_month') }} then {{ product_line_type }}

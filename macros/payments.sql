@@ -1,7 +1,9 @@
 {#- The settled payments that pay callbill invoices (R-PAY-2): those that name one of the account's
     invoices in `invoices`, and unreferenced ones received on or after the account's first invoice
     (earlier ones paid invoices from before callbill). Failed, refunded and charged-back payments pay
-    nothing: a payment's latest landed status is its status. -#}
+    nothing: a payment's latest landed status is its status. A macro, not a model: which invoices
+    count is the caller's (the drafts being built with the published ones for the account credit,
+    the published ones alone for receivables), and the first invoice date differs with them. -#}
 {% macro applicable_payments(payments, invoices) -%}
     select
         landed.payment_id,
@@ -22,16 +24,4 @@
             named_invoice.invoice_id is not null
             or (landed.invoice_id is null and landed.received_at >= first_invoice.first_invoice_date)
         )
-{%- endmacro %}
-
-{#- Published invoices with what they owe: the total plus the account credit the invoice consumed
-    (its `account_credit` line), which the payment surplus pays (R-PAY-2). -#}
-{% macro published_invoices_owed() -%}
-    select
-        published_invoices.*,
-        published_invoices.total - coalesce(credit.amount, 0) as amount_due
-    from {{ source('published', 'invoices') }} as published_invoices
-    left join {{ source('published', 'invoice_lines') }} as credit
-        on published_invoices.invoice_id = credit.invoice_id
-        and credit.line_key = 'account_credit'
 {%- endmacro %}

@@ -1,6 +1,7 @@
 """Files for the outside world: the autopay charge file (R-CAL-5) and partner payout files (R-COMM-1).
 
-Both read marts that dbt built after publication; each run rewrites its month's files whole.
+Both read marts that dbt built after publication (what to charge, what to pay: SQL lives in the
+models); each run rewrites its month's files whole, and a payout records what it paid in its ledger.
 """
 
 from __future__ import annotations
@@ -129,39 +130,17 @@ def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
             [payout_date.isoformat()],
         ).fetchone()[0]
         if not paid_before:
+            # What is due by the payout date (the dbt model marts.rpt_payouts_due), recorded as paid
+            # by it: a clawback of a reversed spiff has no dates of its own, it is due at this payout
+            # and earned on its date.
             con.execute(
                 f"""
                 insert into published.commission_payouts ({columns}, payout_date, paid_at)
-                with paid as (select * from published.commission_payouts),
-                due as (
-                    select {columns} from marts.fct_commissions as due
-                    where due.payout_date <= $payout_date
-                        and not exists (
-                            select 1 from paid
-                            where paid.partner_id = due.partner_id and paid.account_id = due.account_id
-                                and paid.invoice_id = due.invoice_id and paid.commission_type = due.commission_type
-                        )
-                ),
-                reversed_spiffs as (
-                    select
-                        spiff.partner_id, spiff.account_id, spiff.invoice_id, 'clawback' as commission_type,
-                        spiff.amount as basis_amount, -spiff.amount as amount, $payout_date as earned_date
-                    from paid as spiff
-                    where spiff.commission_type = 'spiff'
-                        and not exists (
-                            select 1 from marts.fct_commissions as earned
-                            where earned.commission_type = 'spiff' and earned.partner_id = spiff.partner_id
-                                and earned.account_id = spiff.account_id and earned.invoice_id = spiff.invoice_id
-                        )
-                        and not exists (
-                            select 1 from paid as clawed_back
-                            where clawed_back.commission_type = 'clawback'
-                                and clawed_back.partner_id = spiff.partner_id
-                                and clawed_back.account_id = spiff.account_id
-                                and clawed_back.invoice_id = spiff.invoice_id
-                        )
-                )
-                select *, $payout_date, $paid_at from (select * from due union all select * from reversed_spiffs)
+                select
+                    partner_id, account_id, invoice_id, commission_type, basis_amount, amount,
+                    coalesce(earned_date, $payout_date), $payout_date, $paid_at
+                from marts.rpt_payouts_due
+                where coalesce(payout_date, $payout_date) <= $payout_date
                 """,
                 {"payout_date": payout_date, "paid_at": utc_now()},
             )

@@ -1,8 +1,9 @@
 """Great Expectations suites of expectations/ and their validation, without Dagster or dbt.
 
-A suite is `expectations/<name>.json` (GX 1.x suite: name, expectations, meta) plus the SQL in
-`meta.dataset` that shapes the rows to validate. This module is all the GX worker process imports
-(callbill/quality/gx_worker.py), so it stays free of Dagster, dbt and the warehouse.
+A suite is `expectations/<name>.json` (GX 1.x suite: name, expectations, meta) validating the rows
+of the dbt model named in `meta.model` (models/quality/, built by the close's dbt step with the
+drafts). This module is all the GX worker process imports (callbill/quality/gx_worker.py), so it
+stays free of Dagster, dbt and the warehouse.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Suite:
     name: str
     asset: str
     description: str
-    dataset_sql: str
+    model: str  # the dbt model whose rows the suite validates
     expectations: list[dict[str, Any]]
     blocking: bool = True
 
@@ -37,7 +38,7 @@ def load_suite(path: Path) -> Suite:
         name=spec["name"],
         asset=meta["asset"],
         description=meta["description"],
-        dataset_sql=(path.parent / meta["dataset"]).read_text(),
+        model=meta["model"],
         expectations=spec["expectations"],
         blocking=meta.get("blocking", True),
     )

@@ -1,25 +1,42 @@
 """Great Expectations suites from expectations/ as blocking asset checks in front of publication.
 
-A suite (callbill/quality/suites.py) is `expectations/<name>.json` plus the SQL in `meta.dataset` that
-shapes the rows to validate for the months being closed. Checks read the warehouse into pandas and
-validate with an ephemeral GX context (GX's SQL path fails on DuckDB): in `callbill close`, in its
-GX worker process (callbill/quality/gx_worker.py); elsewhere in the step's own process.
+A suite (callbill/quality/suites.py) is `expectations/<name>.json` validating the rows of a dbt model
+of models/quality/ (`meta.model`), which the close's dbt step builds with the drafts for the months
+being closed. Checks read the model's rows into pandas and validate with an ephemeral GX context
+(GX's SQL path fails on DuckDB): in `callbill close`, in its GX worker process
+(callbill/quality/gx_worker.py); elsewhere in the step's own process.
 """
 
+import functools
+import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from callbill.months import dbt_vars_for_invoice_months, project_vars
+from callbill.months import dbt_vars_for_invoice_months
+from callbill.project import callbill_project
 from callbill.quality import gx_worker
 from callbill.quality.suites import Suite, load_suites
 from callbill.warehouse import connect, record_event
 from orchestration.defs.dbt import callbill_dbt_models
 from orchestration.defs.partitions import invoice_months
+
+
+@functools.cache
+def dbt_models() -> Mapping[str, Mapping[str, Any]]:
+    """The project's models by name, from dbt's manifest (the one the dbt assets are built from)."""
+    manifest = json.loads(callbill_project.manifest_path.read_text())
+    return {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+
+
+def model_relation(model: str) -> str:
+    """Where dbt builds a model in the warehouse, `schema.name`, as its manifest says."""
+    node = dbt_models()[model]
+    return f'{node["schema"]}."{node["alias"]}"'
 
 
 def describe_failures(failures: list[dict[str, Any]]) -> str:
@@ -32,20 +49,22 @@ def describe_failures(failures: list[dict[str, Any]]) -> str:
 
 
 def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
+    relation = model_relation(suite.model)
+
     @dg.asset_check(
         asset=get_asset_key_for_model([callbill_dbt_models], suite.asset),
         name=f"gx_{suite.name}",
         description=suite.description,
         blocking=suite.blocking,
         partitions_def=invoice_months,
+        # the model that shapes the suite's rows: built by the same dbt step, for the same months
+        additional_deps=[get_asset_key_for_model([callbill_dbt_models], suite.model)],
     )
     def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         key_range = context.partition_key_range
         params = dbt_vars_for_invoice_months(key_range.start, key_range.end)
         with connect() as con:
-            available = {**project_vars(), **params}
-            used = {name: value for name, value in available.items() if f"${name}" in suite.dataset_sql}
-            rows = con.execute(suite.dataset_sql, used).df()
+            rows = con.execute(f"select * from {relation}").df()
         failures = gx_worker.validate(suite, rows, on_fallback=context.log.warning)
         # Fault injection for the crash tests: a check still running when the close is killed.
         time.sleep(float(os.environ.get("CALLBILL_CHECK_PAUSE_SECONDS", "0")))

@@ -12,7 +12,6 @@ SCANNED = {
     "models": ("*.sql", "*.yml"),
     "macros": ("*.sql",),
     "data-tests": ("*.sql",),
-    "expectations": ("*.sql",),
     "callbill": ("*.py",),
     "orchestration": ("*.py",),
 }

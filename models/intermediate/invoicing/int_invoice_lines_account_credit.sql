@@ -18,7 +18,7 @@ published_credit_lines as (
 ),
 
 lines_before_credit as (
-    {{ invoice_lines_before_tax() }}
+    select * from {{ ref('int_invoice_lines_before_tax') }}
     union all
     select * from {{ ref('int_invoice_lines_tax') }}
 ),

@@ -1,5 +1,5 @@
 -- Approved credits and corrections as `adjustment` lines (R-CAL-6, R-INV-2), routed by
--- route_adjustments(): where a published invoice already carries it; else the invoice of the month
+-- int_adjustments_routed: where a published invoice already carries it; else the invoice of the month
 -- after approval (or the account's first, if billing starts later), or, if that one is published
 -- without it, the account's next unpublished invoice. One routed after the account's last invoice
 -- is listed in fct_unapplied_adjustments. Disputes outside the 15-day window never land
@@ -11,7 +11,7 @@ account_invoices as (
 ),
 
 routed as (
-    {{ route_adjustments() | indent(4) }}
+    select * from {{ ref('int_adjustments_routed') }}
 ),
 
 final as (

@@ -1,4 +1,6 @@
--- Recurring lines, billed in advance (R-CAL-2): each item's full invoice month, and the partial
--- month before it when the item's (or the account's) billing starts after the 1st
--- (R-PRORATE-1..3: prorated_days = days_in_month - day(start)).
-{{ recurring_lines_sql(ref('int_account_invoices')) }}
+{{ config(materialized='view') }}
+-- Recurring lines of the invoices being built (int_recurring_lines, which also holds the published
+-- invoices' lines rebuilt for corrections): in advance (R-CAL-2), and the prorated partial month
+-- before (R-PRORATE-1..3).
+select * from {{ ref('int_recurring_lines') }}
+where {{ in_invoice_months() }}

@@ -3,7 +3,7 @@
 with
 
 taxable_lines as (
-    {{ invoice_lines_before_tax() }}
+    select * from {{ ref('int_invoice_lines_before_tax') }}
 ),
 
 account_invoices as (

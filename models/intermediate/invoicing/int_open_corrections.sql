@@ -5,17 +5,6 @@
 -- it there, fct_unapplied_adjustments lists it if that is after the account's last invoice.
 with
 
-published_months as (
-    select
-        invoice_date,
-        cast(invoice_date - interval 1 month as date) as usage_month_start,
-        cast(invoice_date - interval 1 day as date) as usage_month_end,
-        last_day(invoice_date) as service_month_end,
-        cast(null as string) as usf_quarter,
-        cast(null as decimal(18, 6)) as usf_factor
-    from {{ source('published', 'invoice_months') }}
-),
-
 published_invoices as (
     select * from {{ source('published', 'invoices') }}
 ),
@@ -24,22 +13,14 @@ published_lines as (
     select * from {{ source('published', 'invoice_lines') }}
 ),
 
-republished_account_invoices as (
-    select calendar.*
-    from ({{ account_invoices_sql('published_months') }}) as calendar
-    inner join published_invoices
-        on calendar.invoice_id = published_invoices.invoice_id
-),
-
-rebuilt_lines as (
-    {{ recurring_lines_sql('republished_account_invoices') }}
-),
-
+-- The published invoices' recurring lines as today's inputs bill them (int_recurring_lines).
 rebuilt as (
     select
-        {{ invoice_line_id('invoice_id', 'line_type', 'line_group') }} as invoice_line_id,
-        *
-    from rebuilt_lines
+        {{ invoice_line_id('recurring.invoice_id', 'recurring.line_type', 'recurring.line_group') }} as invoice_line_id,
+        recurring.*
+    from {{ ref('int_recurring_lines') }} as recurring
+    inner join published_invoices
+        on recurring.invoice_id = published_invoices.invoice_id
 ),
 
 published_recurring as (
@@ -84,7 +65,7 @@ account_publication as (
 ),
 
 accounts as (
-    {{ account_calendar() | indent(4) }}
+    select * from {{ ref('int_account_calendar') }}
 ),
 
 final as (

@@ -2,14 +2,15 @@
 -- The calls of the invoices being built, classified (R-RATE-1) by the longest matching prefix of
 -- the rate deck in force at the call's start (R-RATE-4), with billable seconds from that row's
 -- initial and increment seconds (R-RATE-2, R-RATE-3). A view: the close writes each call once, in
--- fct_rated_calls, and classifies only the calls it rates: those of the unpublished months being
--- built (R-CAL-3) and those that landed after their month was published (R-LATE-1).
+-- fct_rated_calls, and classifies only the calls it rates (int_calls_to_bill): those of the
+-- unpublished months being built (R-CAL-3) and those that landed after their month was published
+-- (R-LATE-1).
 {#- E.164: a number has at most 15 digits, so no deck prefix is longer. -#}
 {%- set max_prefix_length = 15 %}
 with
 
 billed_calls as (
-    {{ calls_to_bill() | indent(4) }}
+    select * from {{ ref('int_calls_to_bill') }}
 ),
 
 accounts as (

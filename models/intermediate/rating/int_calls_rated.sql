@@ -24,19 +24,16 @@ call_types as (
     select * from {{ ref('call_types') }}
 ),
 
-routed as (
-    {{ route_calls('classified') | indent(4) }}
-),
-
+-- Each call on the invoice of the month it routes to (int_calls_to_bill).
 calls as (
     select
-        routed.*,
+        classified.*,
         account_invoices.invoice_date
-    from routed
+    from classified
     inner join account_invoices
-        on routed.account_id = account_invoices.account_id
-        and routed.billed_invoice_date = account_invoices.invoice_date
-        and routed.start_time_utc >= account_invoices.billing_start_date
+        on classified.account_id = account_invoices.account_id
+        and classified.billed_invoice_date = account_invoices.invoice_date
+        and classified.start_time_utc >= account_invoices.billing_start_date
 ),
 
 minutes as (

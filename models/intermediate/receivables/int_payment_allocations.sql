@@ -9,7 +9,7 @@
 with
 
 invoices as (
-    select invoice_id, account_id, invoice_date, amount_due from ({{ published_invoices_owed() }})
+    select invoice_id, account_id, invoice_date, amount_due from {{ ref('int_published_invoices_owed') }}
 ),
 
 payments as (

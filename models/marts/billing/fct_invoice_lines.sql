@@ -11,7 +11,7 @@
 with
 
 lines as (
-    {{ invoice_lines_before_tax() }}
+    select * from {{ ref('int_invoice_lines_before_tax') }}
     union all
     select * from {{ ref('int_invoice_lines_tax') }}
     union all

@@ -18,7 +18,7 @@
 with
 
 adjustments as (
-    {{ route_adjustments() | indent(4) }}
+    select * from {{ ref('int_adjustments_routed') }}
 ),
 
 corrections as (

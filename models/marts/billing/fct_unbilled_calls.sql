@@ -15,12 +15,8 @@
 -- listed once and a published month's list stays as it was.
 with
 
-calls as (
-    {{ calls_to_bill() | indent(4) }}
-),
-
 routed as (
-    {{ route_calls('calls', with_published_flag=true) | indent(4) }}
+    select * from {{ ref('int_calls_to_bill') }}
 ),
 
 account_invoices as (
@@ -28,7 +24,7 @@ account_invoices as (
 ),
 
 accounts as (
-    {{ account_calendar() | indent(4) }}
+    select * from {{ ref('int_account_calendar') }}
 ),
 
 published_months as (

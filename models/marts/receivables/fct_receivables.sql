@@ -7,7 +7,7 @@ as_of as (
 ),
 
 published_invoices as (
-    {{ published_invoices_owed() }}
+    select * from {{ ref('int_published_invoices_owed') }}
 ),
 
 allocations as (

@@ -4,7 +4,7 @@
 with
 
 published_invoices as (
-    {{ published_invoices_owed() }}
+    select * from {{ ref('int_published_invoices_owed') }}
 ),
 
 allocations as (

@@ -7,7 +7,7 @@ as_of as (
 ),
 
 invoices as (
-    select invoice_id, invoice_date, due_date, amount_due from ({{ published_invoices_owed() }})
+    select invoice_id, invoice_date, due_date, amount_due from {{ ref('int_published_invoices_owed') }}
 ),
 
 allocations as (
