@@ -12,7 +12,7 @@
 with
 
 invoices as (
-    select invoice_id, account_id, invoice_date, total, amount_due from ({{ published_invoices_owed() }}) as owed
+    select invoice_id, account_id, invoice_date, total, amount_due from {{ ref('int_published_invoices_owed') }}
 ),
 
 payments as (
@@ -20,7 +20,7 @@ payments as (
 ),
 
 calendar as (
-    {{ account_calendar() | indent(4) }}
+    select * from {{ ref('int_account_calendar') }}
 ),
 
 sequenced as (
