@@ -7,6 +7,7 @@ from orchestration.defs.dbt import callbill_dbt_models, callbill_ledger_models
 from orchestration.defs.jobs import close_schedule, month_end_close
 from orchestration.defs.landing import landed_files
 from orchestration.defs.ledger import (
+    PAYOUT_LEDGER,
     autopay_charge_file,
     autopay_run,
     autopay_schedule,
@@ -32,6 +33,7 @@ defs = dg.Definitions(
         commission_payout_files,
         reader_snapshot,
         AUDIT_LOG,
+        PAYOUT_LEDGER,
     ],
     asset_checks=[*gx_checks, *usage_feed_checks],
     jobs=[month_end_close, autopay_run, commission_payout, land_new_files],

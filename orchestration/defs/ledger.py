@@ -6,8 +6,9 @@ from dagster_dbt import get_asset_key_for_model
 from callbill.outputs.exports import AUTOPAY_DAY, PAYOUT_DAY, MonthNotPublished, write_autopay_file, write_payout_files
 from callbill.outputs.snapshot import write_snapshot
 from callbill.warehouse import connect
-from orchestration.defs.dbt import callbill_ledger_models
+from orchestration.defs.dbt import PUBLISHED_SOURCE, callbill_ledger_models
 from orchestration.defs.partitions import PARTITIONS_MEAN, invoice_months
+from orchestration.defs.publish import source_spec
 
 AUTOPAY_JOB_NAME = "autopay_run"
 PAYOUT_JOB_NAME = "commission_payout"
@@ -57,6 +58,14 @@ def commission_payout_files(context: dg.AssetExecutionContext) -> dg.Materialize
             context.log.info(f"{len(result.files)} partner file(s), USD {result.total} payable {result.run_date}")
             payouts[result.run_date.isoformat()] = {"partners": result.by_file, "total": str(result.total)}
     return dg.MaterializeResult(metadata={"payouts": dg.MetadataValue.json(payouts)})
+
+
+# published.commission_payouts, what each payout run paid (the dbt source rpt_payouts_due reads): written
+# by the payout files' step in its SQL, not as one of its outputs. An external asset, as
+# audit.billing_events: the close's ledger models read it, and a close never runs the payout.
+PAYOUT_LEDGER = source_spec(
+    PUBLISHED_SOURCE, "commission_payouts", deps=[commission_payout_files], group_name="commissions"
+)
 
 
 @dg.asset(

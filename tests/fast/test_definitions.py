@@ -62,13 +62,21 @@ def test_the_published_tables_are_assets_of_the_publication_step_upstream_of_the
     assert "published/invoices" in {k.to_user_string() for k in graph.get(dg.AssetKey("publish_invoices")).child_keys}
     assert not [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "default"]
     assert graph.get(dg.AssetKey(["audit", "billing_events"])).group_name == "audit"
+    # The payout ledger: recorded by the payout run, read by rpt_payouts_due (an external asset).
+    payouts = graph.get(dg.AssetKey(["published", "commission_payouts"]))
+    assert (payouts.group_name, payouts.is_executable) == ("commissions", False)
+    assert {k.to_user_string() for k in payouts.parent_keys} == {"commission_payout_files"}
+    assert (
+        dg.AssetKey(["published", "commission_payouts"])
+        in graph.get(dg.AssetKey(["marts", "rpt_payouts_due"])).parent_keys
+    )
     # Every ledger model comes after publication; no draft reads published.* in Dagster's graph (a cycle).
     ledger = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name in ("receivables", "commissions")}
     ledger |= {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "reports"}
     for key in ledger:
         assert dg.AssetKey("publish_invoices") in graph.get_ancestor_asset_keys(key), key
     parents = {
-        k.to_user_string() for k in graph.get(dg.AssetKey(["intermediate", "int_payment_allocations"])).parent_keys
+        k.to_user_string() for k in graph.get(dg.AssetKey(["intermediate", "int_published_invoices_owed"])).parent_keys
     }
     assert {"published/invoices", "published/invoice_lines"} <= parents
     for key in graph.get_ancestor_asset_keys(dg.AssetKey("publish_invoices")):
