@@ -13,6 +13,7 @@ import os
 import queue
 import re
 import shutil
+import stat
 import threading
 import time
 import uuid
@@ -70,11 +71,20 @@ def interrupt_dbt_warehouse_query() -> None:
 
 
 def remove_old_build_folders(target_root: Path) -> list[Path]:
-    """Remove the build folders beyond the newest KEPT_BUILD_FOLDERS that nothing wrote to lately."""
-    folders = [p for p in target_root.iterdir() if p.is_dir() and BUILD_FOLDER.fullmatch(p.name)]
-    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    """Remove the build folders beyond the newest KEPT_BUILD_FOLDERS that nothing wrote to lately.
+    Another close sharing target/ may be removing the same folders: one gone meanwhile is skipped."""
+    modified = {}
+    for folder in target_root.iterdir():
+        if BUILD_FOLDER.fullmatch(folder.name):
+            try:
+                info = folder.stat()
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                modified[folder] = info.st_mtime
+    newest_first = sorted(modified, key=modified.__getitem__, reverse=True)
     stale_before = time.time() - IN_USE_FOR_AT_MOST_SECONDS
-    removed = [folder for folder in folders[KEPT_BUILD_FOLDERS:] if folder.stat().st_mtime < stale_before]
+    removed = [folder for folder in newest_first[KEPT_BUILD_FOLDERS:] if modified[folder] < stale_before]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed

@@ -1,5 +1,7 @@
 """Snapshot of what the Dagster UI shows: jobs, schedule, checks, groups; landing through Dagster."""
 
+import os
+
 import dagster as dg
 import duckdb
 from helpers import FIXTURES
@@ -165,3 +167,22 @@ def test_old_dbt_build_folders_go_and_the_newest_or_still_written_stay(tmp_path)
     folders({**busy, "callbill_dbt_models-aaaaaaa-bbbbbbb": 7.0})
     assert [p.name for p in remove_old_build_folders(tmp_path)] == ["callbill_dbt_models-aaaaaaa-bbbbbbb"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*busy, "partial_parse.msgpack"])
+
+
+def test_a_build_folder_removed_by_another_close_meanwhile_is_skipped(tmp_path, monkeypatch):
+    """Two closes share target/ (the UI's run, a CLI close): a folder the other one removes between
+    the listing and its stat is skipped, and the step that cleans up does not fail on it."""
+    from pathlib import Path
+
+    from orchestration.speedups.dbt_in_process import remove_old_build_folders
+
+    for n in range(22):
+        (tmp_path / f"callbill_dbt_models-{n:07x}-1234567").mkdir()
+        os.utime(tmp_path / f"callbill_dbt_models-{n:07x}-1234567", (n * 3600.0, n * 3600.0))
+    # Listed and seen as a folder, then removed by the other close before it is looked at again.
+    gone = tmp_path / "callbill_dbt_models-8b92ea0-d0180dd"
+    listing, is_dir = Path.iterdir, Path.is_dir
+    monkeypatch.setattr(Path, "iterdir", lambda self: [*listing(self), gone] if self == tmp_path else listing(self))
+    monkeypatch.setattr(Path, "is_dir", lambda self: self == gone or is_dir(self))
+    removed = remove_old_build_folders(tmp_path)
+    assert sorted(p.name for p in removed) == [f"callbill_dbt_models-{n:07x}-1234567" for n in (0, 1)]
