@@ -4,14 +4,16 @@ Importing GX costs ~4 s of Python (scipy, pydantic models). In the close's own p
 competed for the interpreter lock with Dagster and dbt; a 1 M-call re-close ran ~2.5 s faster with
 no GX in it at all. `callbill close` therefore starts this worker before anything else: it imports
 GX on the machine's other core while the close loads its definitions and builds, then validates
-each suite's rows it is sent (pickled over its stdin and stdout, one request at a time). Should the
-worker be gone, a check validates in the close's own process and says so in the run's log.
+each suite's rows it is sent (pickled over its stdin and stdout, one request at a time). A process
+that closes again keeps its worker. Should the worker be gone, a check validates in the close's own
+process and says so in the run's log.
 
     python -m callbill.quality.gx_worker      # what GxWorker starts; not meant to be run by hand
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import subprocess
@@ -42,21 +44,41 @@ class GxWorker:
     """One worker process and its pipes; requests are answered in order, one at a time."""
 
     def __init__(self, log_path: Path):
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = log_path.open("wb")
+        self._log_lock = threading.Lock()
+        self._log: IO[bytes] | None = None
+        self.log_to(log_path)
         pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
             [sys.executable, "-m", "callbill.quality.gx_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=self._log,
+            stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": pythonpath, "GX_ANALYTICS_ENABLED": "False"},
         )
         self._lock = threading.Lock()
+        threading.Thread(target=self._copy_log, name="callbill-gx-log", daemon=True).start()
 
     @property
     def pid(self) -> int:
         return self._process.pid
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def log_to(self, log_path: Path) -> None:
+        """What the worker prints goes to this close's log from now on."""
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._log_lock:
+            if self._log is not None:
+                self._log.close()
+            self._log = log_path.open("ab")
+
+    def _copy_log(self) -> None:
+        for line in self._process.stderr:
+            with self._log_lock:
+                if self._log is not None and not self._log.closed:
+                    self._log.write(line)
+                    self._log.flush()
 
     def validate(self, suite: suites.Suite, rows: pd.DataFrame) -> list[dict[str, Any]]:
         with self._lock:
@@ -79,7 +101,9 @@ class GxWorker:
                 pipe.close()
             except OSError:
                 pass
-        self._log.close()
+        with self._log_lock:
+            if self._log is not None:
+                self._log.close()
 
 
 _worker: GxWorker | None = None
@@ -87,15 +111,16 @@ _worker: GxWorker | None = None
 
 @contextmanager
 def running(log_path: Path) -> Iterator[GxWorker]:
-    """A worker for the checks run inside the block (by `validate`), stopped when it ends."""
+    """The worker for the checks run inside the block (by `validate`). It outlives the block: a process
+    that closes again (the test suite, a notebook) reuses it and imports GX once; it ends with the
+    process."""
     global _worker
-    worker = GxWorker(log_path)
-    _worker = worker
-    try:
-        yield worker
-    finally:
-        _worker = None
-        worker.stop()
+    if _worker is not None and _worker.alive():
+        _worker.log_to(log_path)
+    else:
+        _worker = GxWorker(log_path)
+        atexit.register(_worker.stop)
+    yield _worker
 
 
 def validate(

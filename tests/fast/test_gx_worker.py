@@ -54,3 +54,18 @@ def test_a_check_validates_in_process_when_the_worker_is_gone(tmp_path, suite):
         # Once gone, the worker is not asked again.
         assert gx_worker.validate(suite, UNBALANCED, on_fallback=told.append) == failures
         assert len(told) == 1
+
+
+def test_the_next_close_of_the_process_reuses_the_worker_and_a_dead_one_is_replaced(tmp_path, suite):
+    """GX is imported once per process that closes (~3 s of CPU a close saved); each close has its log."""
+    with gx_worker.running(tmp_path / "close_2026-04.gx.log") as first:
+        assert gx_worker.validate(suite, UNBALANCED.iloc[:1]) == []
+    with gx_worker.running(tmp_path / "close_2026-05.gx.log") as second:
+        assert second.pid == first.pid and second.alive()
+        assert [f["failing_rows"] for f in gx_worker.validate(suite, UNBALANCED)] == [1]
+    assert (tmp_path / "close_2026-05.gx.log").exists()
+    os.kill(first.pid, signal.SIGKILL)
+    first._process.wait()
+    with gx_worker.running(tmp_path / "close_2026-06.gx.log") as third:
+        assert third.pid != first.pid and third.alive()
+        assert [f["failing_rows"] for f in gx_worker.validate(suite, UNBALANCED)] == [1]
