@@ -456,6 +456,12 @@ def status() -> None:
             f"  {month:<8} {drafts:>7,} {drafted or 0:>14,.2f} {published:>10,} {published_total or 0:>16,.2f}  "
             + (f"{published_at:%Y-%m-%d %H:%M}" if published_at else "not published")
         )
+    if report["changed"]:
+        click.echo("\npublished calls CHANGED since publication (R-INV-2; the next close fails until restored)")
+        for month in report["changed"]:
+            click.echo(f"  {month.message()}")
+    else:
+        click.echo(f"\npublished calls: {report['fingerprinted']} month(s) checked, each as published")
     click.echo("\nopen check failures" + ("" if report["failures"] else ": none"))
     for month, check, source, at in report["failures"]:
         click.echo(f"  {month}  {check} ({source}, {at:%Y-%m-%d %H:%M})")

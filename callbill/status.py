@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from callbill.published_calls import changed_months
 from callbill.warehouse import connect, table_exists
 
 
@@ -60,7 +61,20 @@ def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
             (month, source, at, details) for kind, month, _, source, at, details in findings if kind == "check_warned"
         ]
         switches = switch_feeds(con)
-    return {"landed": landed, "months": months, "failures": failures, "warnings": warnings, "switches": switches}
+        # R-INV-2: each published month's calls against the fingerprint publication recorded.
+        fingerprinted = con.execute(
+            "select count(*) from published.invoice_months where rated_calls_fingerprint is not null"
+        ).fetchone()[0]
+        changed = changed_months(con)
+    return {
+        "landed": landed,
+        "months": months,
+        "failures": failures,
+        "warnings": warnings,
+        "switches": switches,
+        "fingerprinted": fingerprinted,
+        "changed": changed,
+    }
 
 
 def switch_feeds(con) -> list[tuple]:

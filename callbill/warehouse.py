@@ -145,6 +145,10 @@ alter table published.rated_calls add column if not exists is_late boolean;
 alter table published.rated_calls add column if not exists switch_id varchar;
 alter table published.rated_calls add column if not exists source_file varchar;
 alter table published.rated_calls add column if not exists source_line bigint;
+-- R-INV-2: what each month's published calls were when published (callbill/published_calls.py).
+alter table published.invoice_months add column if not exists rated_calls bigint;
+alter table published.invoice_months add column if not exists rated_calls_cost decimal(38, 8);
+alter table published.invoice_months add column if not exists rated_calls_fingerprint ubigint;
 """
 
 

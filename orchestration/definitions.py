@@ -18,6 +18,7 @@ from orchestration.defs.ledger import (
 )
 from orchestration.defs.progress import close_progress
 from orchestration.defs.publish import AUDIT_LOG, publish_invoices
+from orchestration.defs.published_calls import published_calls_unchanged
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.sensors import close_failed, close_succeeded, land_new_files, new_landing_files
 from orchestration.defs.usage_feeds import usage_feed_checks
@@ -35,7 +36,7 @@ defs = dg.Definitions(
         AUDIT_LOG,
         PAYOUT_LEDGER,
     ],
-    asset_checks=[*gx_checks, *usage_feed_checks],
+    asset_checks=[*gx_checks, *usage_feed_checks, published_calls_unchanged],
     jobs=[month_end_close, autopay_run, commission_payout, land_new_files],
     schedules=[close_schedule, autopay_schedule, payout_schedule],
     sensors=[new_landing_files, close_succeeded, close_failed],
