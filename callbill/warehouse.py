@@ -149,6 +149,7 @@ alter table published.rated_calls add column if not exists source_line bigint;
 alter table published.invoice_months add column if not exists rated_calls bigint;
 alter table published.invoice_months add column if not exists rated_calls_cost decimal(38, 8);
 alter table published.invoice_months add column if not exists rated_calls_fingerprint ubigint;
+alter table published.invoice_months add column if not exists rated_calls_hashed_by varchar;
 """
 
 

@@ -10,7 +10,7 @@ from dagster_dbt import get_asset_key_for_model
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from callbill.months import parse_invoice_month
-from callbill.published_calls import fingerprint_sql
+from callbill.published_calls import record_fingerprints
 from callbill.warehouse import connect, record_event, utc_now
 from orchestration.defs.dbt import PUBLISHED_SOURCE, callbill_dbt_models
 from orchestration.defs.partitions import PARTITIONS_MEAN, invoice_months
@@ -173,16 +173,14 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             {"d": invoice_date},
         ).fetchone()
         # Calls landed after this are late for the month (R-LATE-1): the close saw every call up to it.
-        # The month's calls as published, fingerprinted for every later close to compare (R-INV-2).
         con.execute(
-            "insert into published.invoice_months (invoice_date, published_at, calls_landed_through, invoices, total, "
-            "rated_calls, rated_calls_cost, rated_calls_fingerprint) "
-            "select $d, $at, (select calls_landed_through from intermediate.int_calls_landed_through), $count, $total, "
-            "coalesce(calls.rated_calls, 0), coalesce(calls.rated_calls_cost, 0), "
-            "coalesce(calls.rated_calls_fingerprint, 0) "
-            f"from (select 1) left join ({fingerprint_sql('invoice_date = $d')}) as calls on true",
-            {"d": invoice_date, "at": published_at, "count": count, "total": total},
+            "insert into published.invoice_months (invoice_date, published_at, calls_landed_through, invoices, total) "
+            "select ?, ?, "
+            "(select calls_landed_through from intermediate.int_calls_landed_through), ?, ?",
+            [invoice_date, published_at, count, total],
         )
+        # The month's calls as published, for every later close to compare (R-INV-2).
+        record_fingerprints(con, "invoice_date = $d", {"d": invoice_date})
         lines, calls = con.execute(
             "select (select count(*) from published.invoice_lines where invoice_date = $d), "
             "(select rated_calls from published.invoice_months where invoice_date = $d)",

@@ -26,10 +26,16 @@ FCT_RATED_CALLS = get_asset_key_for_model([callbill_dbt_models], "fct_rated_call
 def published_calls_unchanged(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
     closing = f"{months_of(context)[0]}-01"
     with connect() as con:
-        vouched = record_missing_fingerprints(con)
-        if vouched:
-            record_event(con, "fingerprints_recorded", {"run_id": context.run.run_id, "months": vouched}, closing)
         changed = changed_months(con)
+        # Only with nothing changed: a month that changed keeps the fingerprint that shows it.
+        vouched = {} if changed else record_missing_fingerprints(con)
+        for reason, months in vouched.items():
+            record_event(
+                con,
+                "fingerprints_recorded",
+                {"run_id": context.run.run_id, "months": months, "reason": reason},
+                closing,
+            )
         (published,) = con.execute("select count(*) from published.invoice_months").fetchone()
         for month in changed:
             record_event(
@@ -49,7 +55,7 @@ def published_calls_unchanged(context: dg.AssetCheckExecutionContext) -> Iterato
         if changed
         else f"{published} published month(s), each one's rated calls as published"
     )
-    metadata = {"published_months": published, "fingerprints_recorded_now": len(vouched)}
+    metadata = {"published_months": published, "fingerprints_recorded_now": sum(map(len, vouched.values()))}
     if changed:
         metadata["failures"] = dg.MetadataValue.json(
             [{"check": f"{CHECK}: {m.invoice_month}", "message": m.message(), **m.details()} for m in changed]

@@ -76,7 +76,7 @@ def test_months_published_before_fingerprints_get_them_at_the_next_close_which_s
     alter(
         warehouse,
         "update published.invoice_months set rated_calls = null, rated_calls_cost = null, "
-        "rated_calls_fingerprint = null",
+        "rated_calls_fingerprint = null, rated_calls_hashed_by = null",
     )
     assert "published calls: 0 month(s) checked" in CliRunner().invoke(main, ["status"]).output
 
@@ -88,4 +88,28 @@ def test_months_published_before_fingerprints_get_them_at_the_next_close_which_s
     ) == [("2026-05", 7), ("2026-06", 0)]  # the fixture has no May calls
     (vouched,) = query(warehouse, "select details from audit.billing_events where event_type = 'fingerprints_recorded'")
     assert json.loads(vouched[0])["months"] == ["2026-05"]
+    assert json.loads(vouched[0])["reason"] == "published before fingerprints"
     assert "published calls: 2 month(s) checked, each as published" in CliRunner().invoke(main, ["status"]).output
+
+
+def test_a_hash_made_by_another_duckdb_version_is_made_again_once_count_and_cost_match(closed_may, warehouse):
+    """DuckDB's hash() may change between releases: its count and cost still hold the month."""
+    (fingerprint,) = query(warehouse, "select rated_calls_fingerprint from published.invoice_months")[0]
+    alter(
+        warehouse,
+        "update published.invoice_months set rated_calls_fingerprint = 12345, rated_calls_hashed_by = 'duckdb v1.0.0'",
+    )
+
+    run("close", "2026-06", *GAP)
+
+    assert query(
+        warehouse,
+        "select rated_calls_fingerprint, rated_calls_hashed_by = 'duckdb ' || version() from published.invoice_months "
+        "where invoice_date = '2026-05-01'",
+    ) == [(fingerprint, True)]
+    (vouched,) = query(warehouse, "select details from audit.billing_events where event_type = 'fingerprints_recorded'")
+    assert json.loads(vouched[0]) | {"run_id": None} == {
+        "run_id": None,
+        "months": ["2026-05"],
+        "reason": "hashed by another DuckDB version",
+    }
