@@ -27,7 +27,25 @@
         delete from {{ this }}
         where {{ in_unpublished_invoice_months() if keep_published else in_invoice_months() }}
     {%- else -%}
+        {%- if is_incremental() -%}{{ drop_invoice_month_partitions(keep_published) }}{%- endif -%}
         select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark: insert_overwrite replaces only the partitions its rows fall in, so a month rebuilt with no
+    rows (a review list that became empty) would keep its old ones: its partitions go first. -#}
+{% macro drop_invoice_month_partitions(keep_published) -%}
+    {%- if execute -%}
+        {%- set months_sql -%}
+            select cast(month_start as string)
+            from {{ month_starts(invoice_month_start(), invoice_month_end()) }} as months
+            {%- if keep_published %}
+            where month_start not in (select invoice_date from {{ source('published', 'invoice_months') }})
+            {%- endif %}
+        {%- endset -%}
+        {%- for month in run_query(months_sql).columns[0].values() -%}
+            {%- do run_query("alter table " ~ this ~ " drop if exists partition (invoice_date = '" ~ month ~ "')") -%}
+        {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
 

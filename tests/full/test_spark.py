@@ -142,3 +142,45 @@ def test_every_rated_call_is_identical_on_both_engines_switch_calls_included(bot
     spark_calls = both_engines["spark"][("fct_rated_calls", month)]
     assert spark_calls == duckdb_calls
     assert sum(1 for row in duckdb_calls if row[0].startswith("pbx1:")) > 100
+
+
+def unbilled_calls_on_spark(spark_dir: Path) -> list[tuple[str, str]]:
+    """fct_unbilled_calls as Spark wrote it (Parquet, a folder per invoice_date partition)."""
+    import duckdb
+
+    files = sorted(str(p) for p in (spark_dir / "tables").rglob("*.parquet") if "fct_unbilled_calls" in str(p))
+    if not files:
+        return []
+    with duckdb.connect() as con:
+        return con.execute(
+            "select call_id, cast(invoice_date as varchar) from read_parquet($files, hive_partitioning = true) "
+            "order by call_id",
+            {"files": files},
+        ).fetchall()
+
+
+def test_a_review_list_that_becomes_empty_is_empty_on_spark_too(tmp_path, monkeypatch):
+    """insert_overwrite replaces only the partitions its rows fall in: May's list of unbilled calls,
+    emptied by a later landing, kept its old call on Spark until the build dropped May's partition."""
+    from helpers import FIXTURES, warehouse_at
+
+    monkeypatch.setenv("CALLBILL_SPARK_DIR", str(tmp_path / "spark"))
+    monkeypatch.setenv("CALLBILL_SPARK_SMALL", "1")
+    with warehouse_at(tmp_path):
+        run("spark", "land", str(FIXTURES / "landing_small"))
+        run("spark", "build", "2026-05")
+        # C6 (5 April) is before ACC-2's billing start: two free months from 10 February (R-START-2).
+        assert unbilled_calls_on_spark(tmp_path / "spark") == [("C6", MAY)]
+
+        amended = tmp_path / "amended" / "accounts"
+        amended.mkdir(parents=True)
+        header, *rows = (FIXTURES / "landing_small" / "accounts" / "a.csv").read_text().splitlines()
+        (acc2,) = [row for row in rows if row.startswith("ACC-2,")]
+        fields = acc2.split(",")
+        fields[9], fields[-1] = "0", "2026-05-02T00:00:00Z"  # no free months after all
+        (amended / "acc2.csv").write_text(f"{header}\n{','.join(fields)}\n")
+        run("spark", "land", str(tmp_path / "amended"))
+        build = run("spark", "build", "2026-05").output
+
+    assert "ERROR=0" in build
+    assert unbilled_calls_on_spark(tmp_path / "spark") == []
