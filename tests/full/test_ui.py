@@ -279,6 +279,14 @@ def check_evaluations(url: str, run_id: str) -> dict[str, str]:
     return {"checks": outcome, "step_errors": errors}
 
 
+def close_from_the_ui(url: str, invoice_month: str) -> tuple[str, dict, dict]:
+    """Launch month_end_close for the month as the Launchpad does, wait for its end: the run id, its
+    status and its checks' outcomes."""
+    run_id = launch_partition_run(url, "month_end_close", invoice_month)
+    run = wait_for_run(url, run_id)
+    return run_id, run, check_evaluations(url, run_id)
+
+
 @contextmanager
 def dagster_dev_serving(tmp_path: Path) -> Iterator[str]:
     """`make ui`: dagster dev, its webserver and its daemon (schedules, sensors, run launcher)."""
@@ -319,9 +327,7 @@ def test_a_close_launched_from_the_ui_publishes_with_the_spark_extra_installed(d
 
     assert importlib.util.find_spec("pyspark") is not None, "make test-ui installs the Spark extra first"
     url, warehouse = dagster_dev
-    run_id = launch_partition_run(url, "month_end_close", "2026-05")
-    run = wait_for_run(url, run_id)
-    evaluations = check_evaluations(url, run_id)
+    _, run, evaluations = close_from_the_ui(url, "2026-05")
     assert run["status"] == "SUCCESS", evaluations
     assert evaluations["checks"]["gx_invoices_balance"] is True
     assert evaluations["checks"]["gx_revenue_assurance"] is True
@@ -353,9 +359,7 @@ def test_a_failed_close_launched_from_the_ui_names_its_check_and_first_row_on_th
     """#25 acceptance: the billing team launches May from the UI; revenue assurance fails; the run's
     page and the Close status dashboard, in chromium, name the check and its first failing row."""
     url, warehouse = dagster_dev_with_a_spoofed_call
-    run_id = launch_partition_run(url, "month_end_close", "2026-05")
-    run = wait_for_run(url, run_id)
-    evaluations = check_evaluations(url, run_id)
+    run_id, run, evaluations = close_from_the_ui(url, "2026-05")
     assert run["status"] == "FAILURE", evaluations
     assert evaluations["checks"]["gx_revenue_assurance"] is False
     assert evaluations["checks"]["gx_invoices_balance"] is True
