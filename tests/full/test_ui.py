@@ -3,6 +3,7 @@ looked at with Debian's headless chromium (`make test-ui` installs it)."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +25,7 @@ from PIL import Image
 
 pytestmark = pytest.mark.ui
 CHROMIUM = "/usr/bin/chromium"
+LOCATION = "orchestration.definitions"  # the code location the UI loads (-m)
 
 
 def free_port() -> int:
@@ -205,7 +207,6 @@ def test_the_ui_knows_the_cli_landing_the_published_tables_and_what_a_partition_
         assert node["assetMaterializations"], key
     assert "default" not in {node["groupName"] for node in nodes}
 
-    location = "orchestration.definitions"
     with chromium_page(1600, 1000) as page:
         page.goto(f"{webserver}/assets/landing/accounts", wait_until="networkidle", timeout=120_000)
         page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
@@ -214,18 +215,12 @@ def test_the_ui_knows_the_cli_landing_the_published_tables_and_what_a_partition_
         accounts_page = page.inner_text("body")
         page.screenshot(path=str(tmp_path / "landing_accounts.png"))
 
-        page.goto(f"{webserver}/locations/{location}/asset-groups/publication/list", timeout=120_000)
+        page.goto(f"{webserver}/locations/{LOCATION}/asset-groups/publication/list", timeout=120_000)
         page.get_by_text("published / invoices").first.wait_for(timeout=60_000)
         publication_page = page.inner_text("body")
         page.screenshot(path=str(tmp_path / "publication_group.png"))
 
-        page.goto(f"{webserver}/locations/{location}/jobs/month_end_close/playground", timeout=120_000)
-        partition = page.get_by_placeholder("Partition")
-        partition.click(timeout=60_000)
-        partition.fill("2026-05")
-        page.wait_for_timeout(1_000)
-        page.keyboard.press("Enter")
-        page.get_by_text("callbill/invoice_month").first.wait_for(timeout=60_000)
+        pick_the_month_in_the_launchpad(page, webserver, "2026-05")
         launchpad = page.inner_text("body")
         page.screenshot(path=str(tmp_path / "launchpad_2026_05.png"))
     assert "Never materialized" not in accounts_page
@@ -233,24 +228,6 @@ def test_the_ui_knows_the_cli_landing_the_published_tables_and_what_a_partition_
     for table in ("invoices", "invoice_lines", "rated_calls", "invoice_months"):
         assert f"published / {table}" in publication_page
     assert "2026-05: invoices dated 1 May 2026 — May's recurring charges, April's usage" in launchpad
-
-
-def launch_partition_run(url: str, job_name: str, partition: str) -> str:
-    """What the UI's Launchpad sends for one partition of a job: the run id it queued."""
-    repositories = graphql(
-        url, "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
-    )
-    repository = repositories["repositoriesOrError"]["nodes"][0]
-    launched = graphql(
-        url,
-        "mutation { launchRun(executionParams: { selector: { "
-        f'repositoryLocationName: "{repository["location"]["name"]}", repositoryName: "{repository["name"]}", '
-        f'jobName: "{job_name}" }}, '
-        f'executionMetadata: {{ tags: [{{ key: "dagster/partition", value: "{partition}" }}] }} }}) '
-        "{ __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }",
-    )["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    return launched["run"]["runId"]
 
 
 def wait_for_run(url: str, run_id: str, timeout_s: float = 600) -> dict:
@@ -279,10 +256,34 @@ def check_evaluations(url: str, run_id: str) -> dict[str, str]:
     return {"checks": outcome, "step_errors": errors}
 
 
-def close_from_the_ui(url: str, invoice_month: str) -> tuple[str, dict, dict]:
-    """Launch month_end_close for the month as the Launchpad does, wait for its end: the run id, its
+def pick_the_month_in_the_launchpad(page: Any, url: str, invoice_month: str, first_visit: bool = False) -> None:
+    """Open the close's Launchpad and pick the invoice month, until the UI shows what it means."""
+    page.goto(f"{url}/locations/{LOCATION}/jobs/month_end_close/playground", timeout=120_000)
+    if first_visit:
+        skip_the_first_visit_prompt(page)
+    partition = page.get_by_placeholder("Partition")
+    partition.click(timeout=60_000)
+    partition.fill(invoice_month)
+    page.wait_for_timeout(1_000)
+    page.keyboard.press("Enter")
+    page.get_by_text("callbill/invoice_month").first.wait_for(timeout=60_000)
+
+
+def launch_in_the_launchpad(url: str, invoice_month: str, screenshots: Path) -> str:
+    """What the billing team does in chromium: open the close's Launchpad, pick the month, press
+    "Launch run"; the UI then shows the run's page, whose address names the run."""
+    with chromium_page(1600, 1000) as page:
+        pick_the_month_in_the_launchpad(page, url, invoice_month, first_visit=True)
+        page.screenshot(path=str(screenshots / f"launchpad_{invoice_month}.png"))
+        page.get_by_role("button", name="Launch run").click(timeout=60_000)
+        page.wait_for_url(re.compile(r".*/runs/[0-9a-f-]{36}.*"), timeout=120_000)
+        return re.search(r"/runs/([0-9a-f-]{36})", page.url).group(1)
+
+
+def close_from_the_ui(url: str, invoice_month: str, screenshots: Path) -> tuple[str, dict, dict]:
+    """Launch month_end_close for the month from the Launchpad and wait for its end: the run id, its
     status and its checks' outcomes."""
-    run_id = launch_partition_run(url, "month_end_close", invoice_month)
+    run_id = launch_in_the_launchpad(url, invoice_month, screenshots)
     run = wait_for_run(url, run_id)
     return run_id, run, check_evaluations(url, run_id)
 
@@ -320,14 +321,14 @@ def dagster_dev_with_a_spoofed_call(warehouse, tmp_path):
         yield url, warehouse
 
 
-def test_a_close_launched_from_the_ui_publishes_with_the_spark_extra_installed(dagster_dev):
+def test_a_close_launched_from_the_ui_publishes_with_the_spark_extra_installed(dagster_dev, tmp_path):
     """Issue #25.1: the run worker the UI's launch starts is a spawned process; with pyspark
     installed, importing Great Expectations there ended it (SystemExit: 0) and no check passed."""
     import importlib.util
 
     assert importlib.util.find_spec("pyspark") is not None, "make test-ui installs the Spark extra first"
     url, warehouse = dagster_dev
-    _, run, evaluations = close_from_the_ui(url, "2026-05")
+    _, run, evaluations = close_from_the_ui(url, "2026-05", tmp_path)
     assert run["status"] == "SUCCESS", evaluations
     assert evaluations["checks"]["gx_invoices_balance"] is True
     assert evaluations["checks"]["gx_revenue_assurance"] is True
@@ -359,7 +360,7 @@ def test_a_failed_close_launched_from_the_ui_names_its_check_and_first_row_on_th
     """#25 acceptance: the billing team launches May from the UI; revenue assurance fails; the run's
     page and the Close status dashboard, in chromium, name the check and its first failing row."""
     url, warehouse = dagster_dev_with_a_spoofed_call
-    run_id, run, evaluations = close_from_the_ui(url, "2026-05")
+    run_id, run, evaluations = close_from_the_ui(url, "2026-05", tmp_path)
     assert run["status"] == "FAILURE", evaluations
     assert evaluations["checks"]["gx_revenue_assurance"] is False
     assert evaluations["checks"]["gx_invoices_balance"] is True
