@@ -53,8 +53,12 @@ demo: install
 test-fast: install
 	$(BIN)/pytest -q tests/fast
 
+# The tests' warehouses and Dagster homes in memory where there is a tmpfs: each close commits
+# ~1,400 Dagster events, each an fsync on a disk; a failed test's folder is kept (pyproject.toml).
+TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
+
 test: install
-	$(BIN)/pytest -q -n 2 --dist loadfile -m "not ui and not spark" tests
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -q -n 2 --dist loadfile -m "not ui and not spark" tests
 
 # Browser tests: a real web server and Debian's headless chromium (no browser download), with the
 # Spark extra installed as after every .ci/run: it must not change the DuckDB path the UI runs.
