@@ -53,9 +53,11 @@ demo: install
 test-fast: install
 	$(BIN)/pytest -q tests/fast
 
-# The tests' warehouses and Dagster homes in memory where there is a tmpfs: each close commits
-# ~1,400 Dagster events, each an fsync on a disk; a failed test's folder is kept (pyproject.toml).
-TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
+# The tests' warehouses and Dagster homes in memory where a tmpfs has room (a run peaks at ~2 GB):
+# each close commits ~1,400 Dagster events, each an fsync on a disk; a failed test's folder is kept
+# (pyproject.toml).
+TEST_TMPDIR := $(shell free_kb=$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print $$4}'); \
+	[ -w /dev/shm ] && [ "$${free_kb:-0}" -gt 4000000 ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
 test: install
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -q -n 2 --dist loadfile -m "not ui and not spark" tests
