@@ -138,6 +138,9 @@ class DbtBuildInProcess:
             "--log-path", str(self.target_path),
             # dbt's own console output is off: events() writes each message to stdout instead.
             "--log-level", "none",
+            # No manifest.json (dbt serialises the whole manifest twice per invocation); the run
+            # results, which the step reads, are written after the build (events()).
+            "--no-write-json",
             "--no-send-anonymous-usage-stats",
         ]  # fmt: skip
         if dbt.target:
@@ -187,6 +190,8 @@ class DbtBuildInProcess:
                     self.error = " ".join(str(result.exception).split()) or type(result.exception).__name__
                 elif result.result is None:
                     self.error = "dbt did not run"
+                if hasattr(result.result, "write"):
+                    result.result.write(str(self.target_path / "run_results.json"))
             except BaseException as error:  # noqa: BLE001 - reported by the step, not lost on the thread
                 self.error = f"{type(error).__name__}: {error}"
             finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import FIXTURES, REPO_ROOT
+from helpers import FIXTURES, REPO_ROOT, run
 
 CALLBILL = str(Path(sys.executable).parent / "callbill")
 # Published rows without the moments they were written (published_at differs between two runs).
@@ -39,18 +39,6 @@ def published_digest(warehouse: Path, with_times: bool = False) -> dict[str, tup
 
 def environment(warehouse: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "CALLBILL_WAREHOUSE": str(warehouse), **extra}
-
-
-def close(warehouse: Path, month: str = "2026-05") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CALLBILL, "close", month], env=environment(warehouse), capture_output=True, text=True, timeout=600
-    )
-
-
-def land(warehouse: Path) -> None:
-    subprocess.run(
-        [CALLBILL, "land", str(FIXTURES / "landing_small")], env=environment(warehouse), check=True, capture_output=True
-    )
 
 
 def kill_close_at(warehouse: Path, step_line: str, after_seconds: float, **extra: str) -> list[str]:
@@ -84,7 +72,8 @@ def uninterrupted(closed_may_template):
 
 
 def test_a_close_killed_anywhere_publishes_nothing_and_the_next_close_matches(warehouse, uninterrupted):
-    land(warehouse)
+    """The killed closes are processes of their own; the closes after them run in this one."""
+    run("land", str(FIXTURES / "landing_small"))
     kill_points = [
         ("… callbill_dbt_models", 2.0, {}),  # during the dbt build (its start alone takes longer)
         # during the checks (each check held open: they now take a tenth of a second)
@@ -100,15 +89,13 @@ def test_a_close_killed_anywhere_publishes_nothing_and_the_next_close_matches(wa
             ).fetchone()
         assert partial == (0, 0, 0, 0), step_line
 
-    again = close(warehouse)
-    assert again.returncode == 0, again.stderr
+    run("close", "2026-05")
     assert published_digest(warehouse) == uninterrupted
     assert uninterrupted["invoices"][0] == 3 and uninterrupted["rated_calls"][0] == 7
 
     # Re-closing the published month changes no byte of what was published (R-INV-2).
     before = published_digest(warehouse, with_times=True)
-    reclose = close(warehouse)
-    assert reclose.returncode == 0 and "already published, reproduced unchanged" in reclose.stdout
+    assert "already published, reproduced unchanged" in run("close", "2026-05").output
     assert published_digest(warehouse, with_times=True) == before
 
 
