@@ -91,31 +91,6 @@ create table if not exists published.commission_payouts (
     paid_at timestamp not null
 );
 
--- No primary key: an index over every published call costs more than copying the month's calls;
--- publication checks in its transaction that none of them is published already (R-INV-2).
-create table if not exists published.rated_calls (
-    call_id varchar not null,
-    account_id varchar not null,
-    invoice_id varchar not null,
-    invoice_date date not null,
-    call_type varchar,
-    source_number varchar,
-    destination_number varchar,
-    destination varchar,
-    start_time_utc timestamp,
-    end_time_utc timestamp,
-    duration_sec bigint,
-    billable_seconds bigint,
-    billable_minutes decimal(18, 4),
-    included_minutes_used decimal(18, 4),
-    overage_minutes decimal(18, 4),
-    rate_per_minute decimal(18, 6),
-    total_cost decimal(18, 8),
-    line_type varchar,
-    is_late boolean,
-    invoice_line_id varchar
-);
-
 create table if not exists published.invoice_lines (
     invoice_line_id varchar not null primary key,
     invoice_id varchar not null,
@@ -140,11 +115,6 @@ alter table published.invoices add column if not exists account_name varchar;
 alter table published.invoices add column if not exists tax_exempt_certificate_id varchar;
 alter table published.invoice_lines add column if not exists item_ids varchar[];
 alter table published.invoice_lines add column if not exists line_key varchar;
-alter table published.rated_calls add column if not exists is_late boolean;
--- Where a call came from (R-CDR): its switch (null for cdrs/ files), landed file and line.
-alter table published.rated_calls add column if not exists switch_id varchar;
-alter table published.rated_calls add column if not exists source_file varchar;
-alter table published.rated_calls add column if not exists source_line bigint;
 -- R-INV-2: what each month's published calls were when published (callbill/published_calls.py).
 alter table published.invoice_months add column if not exists rated_calls bigint;
 alter table published.invoice_months add column if not exists rated_calls_cost decimal(38, 8);
@@ -194,9 +164,97 @@ def connect(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         # A deliberate cap (the dbt profile sets the same): beyond it DuckDB spills to <warehouse>.tmp.
         con.execute(f"set memory_limit = '{memory_limit()}'")
         con.execute(OWNED_SCHEMAS_DDL)
+        keep_published_calls_by_reference(con)
         yield con
     finally:
         con.close()
+
+
+# The columns of a published call (R-RATE-6), in marts.fct_rated_calls's order. Where a call came
+# from (R-CDR): its switch (null for cdrs/ files), landed file and line.
+PUBLISHED_CALL_COLUMNS = (
+    "call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination, "
+    "start_time_utc, end_time_utc, duration_sec, billable_seconds, billable_minutes, included_minutes_used, "
+    "overage_minutes, rate_per_minute, total_cost, line_type, is_late, switch_id, source_file, source_line, "
+    "invoice_line_id"
+)
+# published.rated_calls before the first build has made marts.fct_rated_calls: no call, the same shape.
+NO_PUBLISHED_CALLS = """
+    select
+        cast(null as varchar) as call_id, cast(null as varchar) as account_id, cast(null as varchar) as invoice_id,
+        cast(null as date) as invoice_date, cast(null as varchar) as call_type,
+        cast(null as varchar) as source_number, cast(null as varchar) as destination_number,
+        cast(null as varchar) as destination, cast(null as timestamp) as start_time_utc,
+        cast(null as timestamp) as end_time_utc, cast(null as bigint) as duration_sec,
+        cast(null as bigint) as billable_seconds, cast(null as decimal(18, 4)) as billable_minutes,
+        cast(null as decimal(18, 4)) as included_minutes_used, cast(null as decimal(18, 4)) as overage_minutes,
+        cast(null as decimal(18, 6)) as rate_per_minute, cast(null as decimal(18, 8)) as total_cost,
+        cast(null as varchar) as line_type, cast(null as boolean) as is_late, cast(null as varchar) as switch_id,
+        cast(null as varchar) as source_file, cast(null as bigint) as source_line,
+        cast(null as varchar) as invoice_line_id
+    where false
+"""
+# Publication by reference (R-INV-2): a published month's calls stay where the rating wrote them, in
+# marts.fct_rated_calls, which never rewrites a published month's rows (nor is rebuilt from scratch:
+# full_refresh = false); published.rated_calls is a view of the published months' rows, and their
+# fingerprint (callbill/published_calls.py) catches a row changed there after publication.
+PUBLISHED_CALLS_VIEW = f"""
+    create or replace view published.rated_calls as
+    select {PUBLISHED_CALL_COLUMNS}
+    from marts.fct_rated_calls
+    where invoice_date in (select invoice_date from published.invoice_months)
+"""
+
+
+def keep_published_calls_by_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """published.rated_calls as the view of the published months' calls in marts.fct_rated_calls
+    (an empty view until the first build made it); a warehouse whose published calls are still a
+    copy (a table) has them moved into marts.fct_rated_calls first (`move_published_calls`)."""
+    found = con.execute(
+        "select table_type, (select sql from duckdb_views() where schema_name = 'published' "
+        "and view_name = 'rated_calls' and database_name = current_database()) "
+        "from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = 'published' and table_name = 'rated_calls'"
+    ).fetchone()
+    kind, view_sql = found or (None, None)
+    rated = table_exists(con, "marts", "fct_rated_calls")
+    if kind == "BASE TABLE":
+        move_published_calls(con, rated)
+    elif rated and "fct_rated_calls" not in (view_sql or ""):
+        con.execute(PUBLISHED_CALLS_VIEW)
+    elif not rated and (kind is None or "fct_rated_calls" in (view_sql or "")):
+        # No mart (yet, or dropped): no call is published; a published month's fingerprint says so.
+        con.execute(f"create or replace view published.rated_calls as {NO_PUBLISHED_CALLS}")
+
+
+def move_published_calls(con: duckdb.DuckDBPyConnection, rated: bool) -> None:
+    """A warehouse from before publication by reference: the published copy of each published month's
+    calls replaces that month's rows in marts.fct_rated_calls (the copy is what was published), and
+    the table becomes the view; one transaction, audited."""
+    con.execute("begin transaction")
+    try:
+        copied = [row[0] for row in con.execute("describe published.rated_calls").fetchall()]
+        wanted = [column.strip() for column in PUBLISHED_CALL_COLUMNS.split(",")]
+        columns = ", ".join(column for column in wanted if column in copied)
+        if rated:
+            con.execute(
+                "delete from marts.fct_rated_calls "
+                "where invoice_date in (select invoice_date from published.invoice_months)"
+            )
+        else:
+            con.execute("create schema if not exists marts")
+            con.execute(f"create table marts.fct_rated_calls as {NO_PUBLISHED_CALLS}")
+        con.execute(f"insert into marts.fct_rated_calls by name select {columns} from published.rated_calls")
+        calls, months = con.execute(
+            "select count(*), list(distinct strftime(invoice_date, '%Y-%m') order by 1) from published.rated_calls"
+        ).fetchone()
+        con.execute("drop table published.rated_calls")
+        con.execute(PUBLISHED_CALLS_VIEW)
+        record_event(con, "published_calls_by_reference", {"calls": calls, "months": months or []})
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def memory_limit() -> str:

@@ -24,12 +24,6 @@ LINE_COLUMNS = (
     "invoice_line_id, invoice_id, account_id, invoice_date, line_type, product_code, description, "
     "quantity, unit_price, amount, service_period_start, service_period_end, item_ids, line_key"
 )
-CALL_COLUMNS = (
-    "call_id, account_id, invoice_id, invoice_date, call_type, source_number, destination_number, destination, "
-    "start_time_utc, end_time_utc, duration_sec, billable_seconds, billable_minutes, included_minutes_used, "
-    "overage_minutes, rate_per_minute, total_cost, line_type, is_late, switch_id, source_file, source_line, "
-    "invoice_line_id"
-)
 DRAFT_ASSETS = [
     get_asset_key_for_model([callbill_dbt_models], model)
     for model in ("fct_invoices", "fct_invoice_lines", "fct_rated_calls")
@@ -138,9 +132,10 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
         )
         # Fault injection for the crash tests: hold the transaction open with half the month written.
         time.sleep(float(os.environ.get("CALLBILL_PUBLICATION_PAUSE_SECONDS", "0")))
-        # A call is published once (what the table's primary key used to guard): one hash join of
-        # the month's calls against the published ones, cheaper than an index over all of them.
-        # A call id is one landed call (R-RATE-7), so a published copy has the same start time: only
+        # The month's calls are published by reference: they stay in marts.fct_rated_calls, and the
+        # invoice_months row below puts them in published.rated_calls (callbill/warehouse.py).
+        # A call is published once: one hash join of the month's calls against the published ones.
+        # A call id is one landed call (R-RATE-7), so a published one has the same start time: only
         # the published calls that started within the month's range are read (zone maps skip the
         # other months), and the check does not grow with the history.
         first_start, last_start = con.execute(
@@ -157,11 +152,6 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             raise PublicationError(
                 f"{republished[1]} rated call(s) of {invoice_month} are already published (e.g. {republished[0]})"
             )
-        con.execute(
-            f"insert into published.rated_calls ({CALL_COLUMNS}) select {CALL_COLUMNS} "
-            "from marts.fct_rated_calls where invoice_date = ?",
-            [invoice_date],
-        )
         con.execute(
             "update marts.fct_invoices set status = 'published', published_at = ? where invoice_date = ?",
             [published_at, invoice_date],
@@ -248,7 +238,8 @@ PUBLICATION_KEYS = [PUBLICATION, *(spec.key for spec in PUBLISHED_TABLE_SPECS)]
             deps=DRAFT_ASSETS,
             group_name="publication",
             owners=["team:billing"],
-            description="Publication: appends the month's draft invoices, their lines and calls to published.* "
+            description="Publication: appends the month's draft invoices and their lines to published.* and "
+            "publishes its rated calls where they are (published.rated_calls, a view of marts.fct_rated_calls) "
             "in one transaction, once every blocking check of the month has passed (R-INV-1). A published month "
             "never changes (R-INV-2): closed again, its rebuilt drafts are compared and either reproduce it or "
             "the step fails naming the first invoice that differs. " + PARTITIONS_MEAN,

@@ -155,9 +155,10 @@ def test_a_month_published_with_no_invoices_closes_again(landed_small):
     assert re.search(r"2024-03 +0 +0.00 +0 +0.00  20\d\d-\d\d-\d\d \d\d:\d\d", status), status
 
 
-def test_a_published_months_usage_lines_are_the_published_ones_on_a_re_close(closed_may, warehouse):
-    """R-INV-2: a re-close does not sum a published month's calls again. Even with May's rated rows
-    gone from the mart (as after a full refresh of other months), May is reproduced unchanged."""
+def test_a_published_months_calls_deleted_from_the_mart_fail_the_re_close_naming_it(closed_may, warehouse):
+    """R-INV-2: a published month's calls are kept where the rating wrote them (publication by
+    reference), so rows deleted there are published calls gone: the re-close fails naming the month,
+    and the month's usage lines stay the published ones (a re-close does not sum its calls again)."""
     usage_lines = (
         "select invoice_line_id, line_type, quantity, unit_price, amount from {table} "
         "where invoice_date = date '2026-05-01' and line_type like '%minutes' order by invoice_line_id"
@@ -166,30 +167,45 @@ def test_a_published_months_usage_lines_are_the_published_ones_on_a_re_close(clo
 
     published = query(warehouse, usage_lines.format(table="published.invoice_lines"))
     assert {line[1] for line in published} == {"international_minutes", "toll_free_minutes", "included_minutes"}
+    (cost,) = query(warehouse, "select sum(total_cost) from published.rated_calls")[0]
     with connect(warehouse) as con:
         con.execute("delete from marts.fct_rated_calls where invoice_date = date '2026-05-01'")
     result = close("2026-05")
-    assert result.exit_code == 0, result.output
-    assert "reproduced unchanged" in result.output
+    assert result.exit_code == 1
+    assert (
+        "published_calls_unchanged: 2026-05: the published rated calls changed since publication "
+        f"(7 call(s) costing {cost:,.2f} when published; 0 costing 0.00 now)"
+    ) in result.stderr
     assert query(warehouse, usage_lines.format(table="marts.fct_invoice_lines")) == published
 
 
 def test_a_call_already_published_stops_publication_and_nothing_is_written(closed_may, warehouse):
-    """published.rated_calls has no primary key (an index over every call costs more than the copy):
-    publication itself refuses a month one of whose calls is already published, and rolls back."""
+    """No index guards a call against being published twice (one over every call costs more than
+    the check): publication itself refuses a month one of whose calls is already published in
+    another month, and rolls back."""
     from callbill.warehouse import connect
     from orchestration.defs.publish import PublicationError, publish_month
 
     with connect(warehouse) as con:
-        # May as if never published, but one of its calls left in published.rated_calls.
+        # May as if never published, but one of its calls also on April's invoice, published.
         call_id = con.execute("select min(call_id) from published.rated_calls").fetchone()[0]
-        con.execute("delete from published.rated_calls where call_id <> ?", [call_id])
         for table in ("invoice_lines", "invoices", "invoice_months"):
             con.execute(f"delete from published.{table}")
+        con.execute(
+            "insert into marts.fct_rated_calls select * replace (date '2026-04-01' as invoice_date) "
+            "from marts.fct_rated_calls where call_id = ?",
+            [call_id],
+        )
+        con.execute(
+            "insert into published.invoice_months (invoice_date, published_at, invoices, total) "
+            "values (date '2026-04-01', now(), 0, 0)"
+        )
         with pytest.raises(PublicationError, match=f"already published .*{call_id}"):
             publish_month(con, "2026-05")
     assert query(warehouse, "select count(*) from published.invoices") == [(0,)]
-    assert query(warehouse, "select count(*) from published.rated_calls") == [(1,)]
+    assert query(warehouse, "select invoice_date::varchar, count(*) from published.rated_calls group by 1") == [
+        ("2026-04-01", 1)
+    ]
 
 
 def test_a_call_written_twice_to_raw_blocks_the_close(landed_small):

@@ -32,7 +32,8 @@ def test_an_altered_published_call_fails_the_next_close_naming_its_month(closed_
     (cost,) = query(warehouse, "select sum(total_cost) from published.rated_calls")[0]
     alter(
         warehouse,
-        "update published.rated_calls set total_cost = total_cost + 0.01 "
+        # where a published call is kept (publication by reference)
+        "update marts.fct_rated_calls set total_cost = total_cost + 0.01 "
         "where call_id = (select min(call_id) from published.rated_calls where total_cost > 0)",
     )
 
@@ -62,7 +63,7 @@ def test_a_call_id_changed_at_the_same_cost_is_caught_too(closed_may, warehouse)
     """The same comparison as the close's check, without a close: `callbill status`."""
     alter(
         warehouse,
-        "update published.rated_calls set call_id = call_id || 'x' "
+        "update marts.fct_rated_calls set call_id = call_id || 'x' "
         "where call_id = (select min(call_id) from published.rated_calls)",
     )
 
@@ -113,3 +114,59 @@ def test_a_hash_made_by_another_duckdb_version_is_made_again_once_count_and_cost
         "months": ["2026-05"],
         "reason": "hashed by another DuckDB version",
     }
+
+
+def test_a_published_months_calls_are_not_copied_and_later_closes_leave_their_rows_in_place(closed_may, warehouse):
+    """Publication by reference: published.rated_calls is a view of marts.fct_rated_calls, and no
+    later close rewrites a published month's rows there (a row rewritten gets a new rowid)."""
+    may_rows = (
+        "select rowid, call_id, total_cost from marts.fct_rated_calls where invoice_date = '2026-05-01' order by 1"
+    )
+    before = query(warehouse, may_rows)
+    assert query(
+        warehouse,
+        "select table_type from information_schema.tables "
+        "where table_schema = 'published' and table_name = 'rated_calls'",
+    ) == [("VIEW",)]
+
+    result = run("close", "2026-05..2026-06", *GAP)
+
+    assert "2026-05: already published, reproduced unchanged" in result.output
+    assert len(before) == 7 and query(warehouse, may_rows) == before
+    assert query(warehouse, "select call_id, total_cost from published.rated_calls order by 1") == sorted(
+        (call_id, cost) for _, call_id, cost in before
+    )
+
+
+def test_published_calls_before_the_first_build_have_the_shape_of_the_rated_calls(closed_may, warehouse):
+    from callbill.warehouse import NO_PUBLISHED_CALLS
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        published = con.execute("describe published.rated_calls").fetchall()
+        before_the_first_build = con.execute(f"describe {NO_PUBLISHED_CALLS}").fetchall()
+    assert [row[:2] for row in before_the_first_build] == [row[:2] for row in published]
+    assert ("total_cost", "DECIMAL(18,8)") in [row[:2] for row in published]
+
+
+def test_a_warehouse_whose_published_calls_are_a_copy_has_them_moved_in_place(closed_may, warehouse):
+    """A warehouse from before publication by reference: published.rated_calls is a table, a copy.
+    The copy is what was published, so it replaces the month's rows in the mart (here lost), once."""
+    published = query(warehouse, "select * from published.rated_calls order by call_id")
+    alter(
+        warehouse,
+        "create table published.rated_calls_copy as select * from published.rated_calls; "
+        "drop view published.rated_calls; "
+        "alter table published.rated_calls_copy rename to rated_calls; "
+        "delete from marts.fct_rated_calls where invoice_date = '2026-05-01'",
+    )
+
+    result = run("close", "2026-05")
+
+    assert "\nalready published, reproduced unchanged\n" in result.output
+    assert query(warehouse, "select * from published.rated_calls order by call_id") == published
+    assert query(warehouse, "select count(*) from marts.fct_rated_calls") == [(7,)]
+    (moved,) = query(
+        warehouse, "select details from audit.billing_events where event_type = 'published_calls_by_reference'"
+    )
+    assert json.loads(moved[0]) == {"calls": 7, "months": ["2026-05"]}
+    assert "published calls: 1 month(s) checked, each as published" in CliRunner().invoke(main, ["status"]).output

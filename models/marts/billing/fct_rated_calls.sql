@@ -4,13 +4,16 @@
         incremental_strategy=invoice_months_strategy(),
         partition_by=('invoice_date' if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
+        full_refresh=false,
         tmp_relation_type='view',
         pre_hook="{{ delete_invoice_months(keep_published=true) }}",
     )
 }}
 -- Every rated call with the guide's call-detail columns (R-RATE-6) and the line it is billed on.
--- A published month's calls are the published ones (R-INV-2): a close of it keeps its rows (or, on
--- a first build, copies them from published.rated_calls) and rates only the unpublished months.
+-- A published month's rows are its published calls (R-INV-2; published.rated_calls is their view):
+-- a close keeps them as they are and rates only the unpublished months, and the table is never
+-- rebuilt from scratch (full_refresh = false). Spark's first build takes them from the published
+-- calls it was given; on DuckDB there are none before this table exists.
 with
 
 calls as (

@@ -1,0 +1,59 @@
+"""A draft re-close after one more day of calls landed bills what a draft close from scratch on the
+same landing bills, to the cent (issue #27): nothing of the first draft survives that should not."""
+
+from pathlib import Path
+
+from helpers import CDR_HEADER, land_small_with, query, run, warehouse_at
+
+NEW_DAY = "\n".join(
+    [
+        CDR_HEADER,
+        "D1,ACC-1,outbound,+15125550100,+15125559876,2026-04-20T09:00:00Z,,600",
+        "D2,ACC-1,outbound,+15125550100,+447700900123,2026-04-20T10:00:00Z,,95",
+        # Started before C7, landed after it: ACC-2's minutes are drawn again in call-start order.
+        "D3,ACC-2,outbound,+14155550100,+12125550123,2026-04-14T11:00:00Z,,60000",
+    ]
+)
+
+
+def may_drafts(warehouse: Path) -> dict[str, list[tuple]]:
+    return {
+        "invoices": query(
+            warehouse,
+            "select invoice_id, subtotal::varchar, tax_total::varchar, total::varchar from marts.fct_invoices "
+            "where invoice_date = '2026-05-01' order by 1",
+        ),
+        "lines": query(
+            warehouse,
+            "select invoice_line_id, line_type, quantity::varchar, amount::varchar from marts.fct_invoice_lines "
+            "where invoice_date = '2026-05-01' order by 1",
+        ),
+        "calls": query(
+            warehouse,
+            "select call_id, included_minutes_used::varchar, overage_minutes::varchar, total_cost::varchar "
+            "from marts.fct_rated_calls where invoice_date = '2026-05-01' order by 1",
+        ),
+    }
+
+
+def test_a_draft_re_close_after_a_new_day_bills_what_a_draft_close_from_scratch_bills(warehouse, tmp_path):
+    land_small_with(tmp_path)
+    run("close", "2026-05", "--no-publish")
+    first = may_drafts(warehouse)
+    land_small_with(tmp_path, {"cdrs/new_day.csv": NEW_DAY})
+    run("close", "2026-05", "--no-publish")
+    reclosed = may_drafts(warehouse)
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with warehouse_at(scratch):
+        run("land", str(tmp_path / "landing"))
+        run("close", "2026-05", "--no-publish")
+    from_scratch = may_drafts(scratch / "warehouse" / "callbill.duckdb")
+
+    assert reclosed == from_scratch
+    assert [call[0] for call in reclosed["calls"]] == ["C1", "C2", "C3", "C4", "C5", "C7", "C8", "D1", "D2", "D3"]
+    # ACC-2's service began on 10 April (two free months from 10 February): C6 is not billed. The
+    # new day moved both accounts' invoices.
+    assert [invoice[3] for invoice in first["invoices"]] != [invoice[3] for invoice in reclosed["invoices"]]
+    assert query(warehouse, "select count(*) from published.invoices") == [(0,)]
