@@ -11,11 +11,14 @@ credits from April's payments, late calls and corrections read the published mon
 """
 
 import os
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from helpers import query, run
+
+from callbill.spark_cluster import Cluster, standalone_cluster
 
 pytestmark = pytest.mark.spark
 
@@ -26,7 +29,21 @@ PUBLICATION_COLUMNS = {"status", "published_at"}
 
 
 @pytest.fixture(scope="module")
-def both_engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A standalone cluster, a master and a worker JVM, that every dbt build on Spark here runs on."""
+    with standalone_cluster(tmp_path_factory.mktemp("cluster")) as started:
+        saved = os.environ.get("CALLBILL_SPARK_MASTER")
+        os.environ["CALLBILL_SPARK_MASTER"] = started.master_url
+        try:
+            yield started
+        finally:
+            os.environ.pop("CALLBILL_SPARK_MASTER")
+            if saved is not None:
+                os.environ["CALLBILL_SPARK_MASTER"] = saved
+
+
+@pytest.fixture(scope="module")
+def both_engines(tmp_path_factory: pytest.TempPathFactory, cluster: Cluster) -> dict[str, object]:
     from helpers import warehouse_at
 
     from callbill.generate import generate_landing
@@ -94,6 +111,14 @@ def spark_tables(spark_dir: Path, selects: dict[tuple[str, str], str]) -> dict[t
         spark.stop()
 
 
+def test_the_builds_ran_on_the_standalone_cluster(both_engines, cluster):
+    """Each `callbill spark build` was an application of the cluster's master, run by its worker."""
+    status = cluster.status()
+    assert status["status"] == "ALIVE" and status["aliveworkers"] == 1
+    finished = [app for app in status["completedapps"] if app["state"] == "FINISHED"]
+    assert len(finished) >= 2 and status["activeapps"] == []
+
+
 def test_spark_builds_every_model_seed_and_data_test(both_engines):
     assert "raw.cdrs" in both_engines["land"] and "published.invoices" in both_engines["land"]
     assert "raw.asterisk_cdrs" in both_engines["land"] and "raw.switch_tenants" in both_engines["land"]
@@ -159,7 +184,7 @@ def unbilled_calls_on_spark(spark_dir: Path) -> list[tuple[str, str]]:
         ).fetchall()
 
 
-def test_a_review_list_that_becomes_empty_is_empty_on_spark_too(tmp_path, monkeypatch):
+def test_a_review_list_that_becomes_empty_is_empty_on_spark_too(tmp_path, monkeypatch, cluster):
     """insert_overwrite replaces only the partitions its rows fall in: May's list of unbilled calls,
     emptied by a later landing, kept its old call on Spark until the build dropped May's partition."""
     from helpers import FIXTURES, warehouse_at
