@@ -110,13 +110,6 @@ def test_rated_calls_follow_increments_and_deck(closed_may, warehouse):
     assert "C6" not in calls  # before ACC-2's billing start (R-START-3)
 
 
-def test_no_publish_stops_at_drafts(landed_small):
-    result = close("2026-05", "--no-publish")
-    assert result.exit_code == 0, result.output
-    assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0
-    assert query(landed_small, "select count(*), min(status) from marts.fct_invoices")[0] == (3, "draft")
-
-
 def test_closing_a_published_month_again_changes_nothing(closed_may, warehouse):
     landed_small = warehouse
     before = query(landed_small, "select * from published.invoices order by invoice_id")
@@ -221,7 +214,14 @@ def test_a_call_written_twice_to_raw_blocks_the_close(landed_small):
     assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0
 
 
-def test_unknown_plan_fails_the_close_and_publishes_nothing(warehouse, tmp_path):
+def test_month_without_usf_factor_fails_naming_the_quarter(landed_small):
+    result = close("2026-08")
+    assert result.exit_code == 1
+    assert "No USF contribution factor for 2026-Q3 (invoice month 2026-08)" in result.stderr
+    assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0
+
+
+def test_an_unknown_plan_fails_the_close_publishes_nothing_and_is_listed_until_a_passing_close(warehouse, tmp_path):
     land_small_with(tmp_path, {"accounts/late_signup.csv": f"{ACCOUNT_HEADER}\n{UNKNOWN_PLAN_ACCOUNT}"})
 
     result = close("2026-05")
@@ -237,19 +237,7 @@ def test_unknown_plan_fails_the_close_and_publishes_nothing(warehouse, tmp_path)
         "select invoice_month, details->>'check', details->>'source' from audit.billing_events "
         "where event_type = 'check_failed'",
     )
-    assert (__import__("datetime").date(2026, 5, 1), "account_plan_is_known", "dbt") in failures
-
-
-def test_month_without_usf_factor_fails_naming_the_quarter(landed_small):
-    result = close("2026-08")
-    assert result.exit_code == 1
-    assert "No USF contribution factor for 2026-Q3 (invoice month 2026-08)" in result.stderr
-    assert query(landed_small, "select count(*) from published.invoices")[0][0] == 0
-
-
-def test_status_lists_open_failures_until_a_passing_close(warehouse, tmp_path):
-    land_small_with(tmp_path, {"accounts/late_signup.csv": f"{ACCOUNT_HEADER}\n{UNKNOWN_PLAN_ACCOUNT}"})
-    assert close("2026-05").exit_code == 1
+    assert (date(2026, 5, 1), "account_plan_is_known", "dbt") in failures
 
     failing = CliRunner().invoke(main, ["status"])
     assert failing.exit_code == 0

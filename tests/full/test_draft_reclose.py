@@ -1,9 +1,13 @@
-"""A draft re-close after one more day of calls landed bills what a draft close from scratch on the
+"""Drafts: what a close with --no-publish leaves (drafts, their call detail, no statement), and a
+draft re-close after one more day of calls landed bills what a draft close from scratch on the
 same landing bills, to the cent (issue #27): nothing of the first draft survives that should not."""
 
 from pathlib import Path
 
+from click.testing import CliRunner
 from helpers import CDR_HEADER, land_small_with, query, run, warehouse_at
+
+from callbill.cli import main
 
 NEW_DAY = "\n".join(
     [
@@ -40,6 +44,17 @@ def test_a_draft_re_close_after_a_new_day_bills_what_a_draft_close_from_scratch_
     land_small_with(tmp_path)
     run("close", "2026-05", "--no-publish")
     first = may_drafts(warehouse)
+    # --no-publish stops at the drafts.
+    assert query(warehouse, "select count(*) from published.invoices") == [(0,)]
+    assert query(warehouse, "select count(*), min(status) from marts.fct_invoices") == [(3, "draft")]
+    out = tmp_path / "acc1_may.csv"
+    draft = run("calls", "ACC-1", "2026-05", "--out", str(out)).output
+    assert f"wrote 5 calls of the draft invoice (not published; a close may still change it) to {out}" in draft
+    # A draft has call detail but no statement: customers get statements of published invoices only.
+    refused = CliRunner().invoke(main, ["statement", "ACC-2", "2026-05", "--out", str(tmp_path / "x.pdf")])
+    assert refused.exit_code == 1
+    assert "no published invoice for account ACC-2 dated 2026-05-01" in refused.stderr
+    assert not (tmp_path / "x.pdf").exists()
     land_small_with(tmp_path, {"cdrs/new_day.csv": NEW_DAY})
     run("close", "2026-05", "--no-publish")
     reclosed = may_drafts(warehouse)

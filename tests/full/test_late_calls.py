@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 from click.testing import CliRunner
-from helpers import CDR_HEADER, FIXTURES, land_small_with, run
+from helpers import CDR_HEADER, land_small_with, run
 
 from callbill.cli import main
 
@@ -69,13 +69,9 @@ def test_late_call_is_billed_on_the_next_invoice_and_the_published_one_stays(clo
     assert landed_through[0][1] < late_landed_at == landed_through[1][1]
 
 
-def test_call_detail_csv_of_a_published_invoice(warehouse, tmp_path):
-    run("land", str(FIXTURES / "landing_small"))
-    run("close", "2026-05", "--no-publish")
+def test_call_detail_csv_of_a_published_invoice(closed_may, warehouse, tmp_path):
+    """(The call detail of a draft invoice: tests/full/test_draft_reclose.py.)"""
     out = tmp_path / "acc1_may.csv"
-    draft = run("calls", "ACC-1", "2026-05", "--out", str(out)).output
-    assert f"wrote 5 calls of the draft invoice (not published; a close may still change it) to {out}" in draft
-    run("close", "2026-05")
     assert f"wrote 5 billed calls to {out}" in run("calls", "ACC-1", "2026-05", "--out", str(out)).output
     with out.open() as fh:
         rows = list(csv.DictReader(fh))

@@ -8,6 +8,7 @@ import csv
 import re
 from decimal import Decimal
 
+import duckdb
 from helpers import land_small_with, query, run
 
 PAYMENT_HEADER = "payment_id,account_id,invoice_id,received_at,amount,method,card_brand,last4,is_autopay,status"
@@ -26,17 +27,17 @@ def luhn_valid(digits: str) -> bool:
 def card_numbers_in_warehouse(warehouse) -> list[tuple[str, str, str]]:
     """Every 13-19 digit Luhn-valid run in any text column of any table in any schema."""
     found = []
-    columns = query(
-        warehouse,
-        "select table_schema, table_name, column_name from information_schema.columns "
-        "where data_type in ('VARCHAR', 'JSON') or data_type like 'VARCHAR[]%'",
-    )
-    for schema, table, column in columns:
-        values = query(warehouse, f'select distinct cast("{column}" as varchar) from "{schema}"."{table}"')
-        for (value,) in values:
-            for run_ in re.findall(r"[0-9]{13,19}", value or ""):
-                if luhn_valid(run_):
-                    found.append((f"{schema}.{table}.{column}", run_, value))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type in ('VARCHAR', 'JSON') or data_type like 'VARCHAR[]%'"
+        ).fetchall()
+        for schema, table, column in columns:
+            values = con.execute(f'select distinct cast("{column}" as varchar) from "{schema}"."{table}"').fetchall()
+            for (value,) in values:
+                for run_ in re.findall(r"[0-9]{13,19}", value or ""):
+                    if luhn_valid(run_):
+                        found.append((f"{schema}.{table}.{column}", run_, value))
     return found
 
 
@@ -92,15 +93,17 @@ def test_card_and_bank_numbers_never_reach_the_warehouse(closed_may, warehouse):
         "select count(distinct table_schema || table_name) from information_schema.columns where data_type = 'VARCHAR'"
     )
     assert query(warehouse, text_tables)[0][0] > 30  # raw, quarantine, staging, marts, published, audit
-    bank = [
-        (schema, table, column)
-        for schema, table, column in query(
-            warehouse,
-            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'",
-        )
-        if query(warehouse, f'select count(*) from "{schema}"."{table}" where "{column}" like \'%0001234%\'')[0][0]
-    ]
-    assert bank == []
+    bank = "%0001234%"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        text_columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        holding_the_bank_number = [
+            (schema, table, column)
+            for schema, table, column in text_columns
+            if con.execute(f'select count(*) from "{schema}"."{table}" where "{column}" like ?', [bank]).fetchone()[0]
+        ]
+    assert holding_the_bank_number == []
 
 
 def test_partial_unreferenced_and_charged_back_payments(closed_may, warehouse):

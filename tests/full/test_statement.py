@@ -217,12 +217,3 @@ def test_call_detail_says_what_was_in_the_plan_with_local_time_and_extensions(mo
         "2026-05-31 20:01:00",
         "2026-05-31 15:01:00",
     )
-
-
-def test_statement_of_an_unpublished_invoice_is_refused(warehouse, tmp_path):
-    assert CliRunner().invoke(main, ["land", str(FIXTURES / "landing_small")]).exit_code == 0
-    assert CliRunner().invoke(main, ["close", "2026-05", "--no-publish"]).exit_code == 0
-    result = CliRunner().invoke(main, ["statement", "ACC-2", "2026-05", "--out", str(tmp_path / "x.pdf")])
-    assert result.exit_code == 1
-    assert "no published invoice for account ACC-2 dated 2026-05-01" in result.stderr
-    assert not (tmp_path / "x.pdf").exists()
