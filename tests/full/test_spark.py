@@ -24,6 +24,8 @@ pytestmark = pytest.mark.spark
 
 APRIL, MAY = "2026-04-01", "2026-05-01"
 COMPARED = {"fct_invoices": "invoice_id", "fct_invoice_lines": "invoice_line_id", "fct_rated_calls": "call_id"}
+LEDGER = "every published invoice"
+LEDGERS = ("fct_payments", "fct_receivables", "fct_commissions")
 # April is published on DuckDB and a draft on Spark: the publication columns differ by design.
 PUBLICATION_COLUMNS = {"status", "published_at"}
 
@@ -69,6 +71,8 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory, cluster: Cluster) -> 
             for table in COMPARED
             for month in (APRIL, MAY)
         }
+        # The ledgers over every published invoice (April, published on DuckDB and given to Spark).
+        selects |= {(table, LEDGER): select_ledger(table, compared_columns(warehouse, table, MAY)) for table in LEDGERS}
         duckdb_rows = {key: query(warehouse, sql) for key, sql in selects.items()}
         spark_rows = spark_tables(root / "spark", selects)
     return {"duckdb": duckdb_rows, "spark": spark_rows, "land": spark_land.output, "builds": spark_builds}
@@ -82,6 +86,11 @@ def compared_columns(warehouse: Path, table: str, month: str) -> list[str]:
         [table],
     )
     return [name for (name,) in rows if month == MAY or name not in PUBLICATION_COLUMNS]
+
+
+def select_ledger(table: str, columns: list[str]) -> str:
+    ordinals = ", ".join(str(position) for position in range(1, len(columns) + 1))
+    return f"select {', '.join(columns)} from marts.{table} order by {ordinals}"
 
 
 def select_month(table: str, columns: list[str], month: str) -> str:
@@ -158,6 +167,13 @@ def test_great_expectations_imports_beside_the_spark_extra_in_a_process_with_no_
     probe = "import great_expectations, pyspark; print('imported', great_expectations.__version__, pyspark.__version__)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout.split()[:2]) == (0, ["imported", "1.24.1"]), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("table", LEDGERS)
+def test_payments_receivables_and_commissions_are_identical_on_both_engines(both_engines, table):
+    duckdb_rows, spark_rows = (both_engines[engine][(table, LEDGER)] for engine in ("duckdb", "spark"))
+    assert duckdb_rows, table
+    assert spark_rows == duckdb_rows
 
 
 @pytest.mark.parametrize("month", [APRIL, MAY])
