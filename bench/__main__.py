@@ -388,6 +388,7 @@ def main() -> None:
     rating = sum(nodes.get(m, 0.0) for m in RATING_MODELS)
     base = measured["floor"].seconds
     ratios = {
+        "land / floor": measured["land"].seconds / base,
         "close / floor": measured["close"].seconds / base,
         "(land + close) / floor": (measured["land"].seconds + measured["close"].seconds) / base,
         "re-close after 1 % more calls / close": measured["re-close"].seconds / measured["close"].seconds,
@@ -396,6 +397,11 @@ def main() -> None:
         ratios["pandas rating / callbill rating models"] = pandas_seconds / rating
     if args.next_month:
         ratios["close next month / close"] = measured["close next month"].seconds / measured["close"].seconds
+        # The steady state against the same floor: the next month's file has as many calls.
+        next_land, next_close = measured["land next month"].seconds, measured["close next month"].seconds
+        ratios["land next month / floor"] = next_land / base
+        ratios["close next month / floor"] = next_close / base
+        ratios["(land + close) next month / floor"] = (next_land + next_close) / base
     if switch:
         canonical_seconds = measured["land"].seconds + measured["close"].seconds
         ratios[f"(land + close) {args.platform} / canonical"] = (

@@ -10,10 +10,12 @@ which is audited as `usage_gap_accepted`. A month's volume below half the feed's
 three-month median warns.
 """
 
+import functools
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,7 +24,7 @@ from dagster_dbt import get_asset_key_for_model
 from pydantic import Field
 
 from callbill.months import parse_invoice_month
-from callbill.warehouse import actor, connect, record_event
+from callbill.warehouse import actor, connect, record_event, warehouse_path
 from orchestration.defs.dbt import callbill_dbt_models
 from orchestration.defs.partitions import invoice_months
 
@@ -150,6 +152,14 @@ def feed_months(con: duckdb.DuckDBPyConnection, invoice_month: str) -> list[Feed
     ]
 
 
+@functools.lru_cache(maxsize=16)
+def feed_months_of_run(warehouse: Path, run_id: str, invoice_month: str) -> tuple[FeedMonth, ...]:
+    """The feeds' counts as the run's two usage-feed checks read them: one pass over the calls of the
+    usage month and the three before per run and month (it reads every landed call of those months)."""
+    with connect(warehouse) as con:
+        return tuple(feed_months(con, invoice_month))
+
+
 def months_of(context: dg.AssetCheckExecutionContext) -> list[str]:
     key_range = context.partition_key_range
     return invoice_months.get_partition_keys_in_range(key_range)
@@ -178,12 +188,12 @@ def usage_feeds_complete(
     reason = config.accept_usage_gap.strip()
     gaps: dict[str, list[FeedMonth]] = {}
     checked = 0
+    for month in months_of(context):
+        feeds = feed_months_of_run(warehouse_path(), context.run.run_id, month)
+        checked += sum(feed.previous_calls > 0 for feed in feeds)
+        if any(feed.incomplete for feed in feeds):
+            gaps[month] = [feed for feed in feeds if feed.incomplete]
     with connect() as con:
-        for month in months_of(context):
-            feeds = feed_months(con, month)
-            checked += sum(feed.previous_calls > 0 for feed in feeds)
-            if any(feed.incomplete for feed in feeds):
-                gaps[month] = [feed for feed in feeds if feed.incomplete]
         for month, incomplete in gaps.items():
             invoice_date = parse_invoice_month(month).isoformat()
             if reason:
@@ -257,10 +267,13 @@ def usage_feeds_complete(
     partitions_def=invoice_months,
 )
 def usage_feed_volume(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    low: list[tuple[str, FeedMonth]] = []
+    low = [
+        (month, feed)
+        for month in months_of(context)
+        for feed in feed_months_of_run(warehouse_path(), context.run.run_id, month)
+        if feed.low_volume
+    ]
     with connect() as con:
-        for month in months_of(context):
-            low += [(month, feed) for feed in feed_months(con, month) if feed.low_volume]
         for month, feed in low:
             record_event(
                 con,

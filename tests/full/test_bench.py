@@ -43,7 +43,9 @@ def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_results(tmp_path):
     assert 0 < figures["rows"]["invoices"] <= 10
     assert figures["rows"]["cdrs_landed"] > 10_000
     assert figures["rows"]["rated_calls"] > 0
-    assert "(land + close) / floor" in figures["ratios"]
+    ratios = figures["ratios"]
+    assert {"land / floor", "(land + close) / floor", "(land + close) next month / floor"} <= set(ratios)
+    assert ratios["(land + close) / floor"] > ratios["land / floor"] > 0
     # Both closes are split by Dagster step; the re-close is a run of its own, not the close again.
     assert {"callbill_dbt_models", "publish_invoices"} <= set(figures["close_steps"])
     assert {"callbill_dbt_models", "publish_invoices"} <= set(figures["reclose_steps"])
