@@ -29,7 +29,9 @@ def cdr(call_id: str, start: str) -> str:
     return f"{call_id},ACC-1,outbound,+15125550100,+15125551234,{start},,61"
 
 
-def test_a_month_whose_usage_has_not_landed_does_not_close(closed_may, warehouse):
+def test_a_month_whose_usage_has_not_landed_does_not_close_until_the_gap_is_accepted_with_a_reason(
+    closed_may, warehouse
+):
     # May closed on April's calls; no May call has landed, so June (May's usage) must not close.
     result = close("2026-06")
 
@@ -51,8 +53,7 @@ def test_a_month_whose_usage_has_not_landed_does_not_close(closed_may, warehouse
     status = run("status").output
     assert "2026-06  usage_feeds_complete: cdrs/ (usage_feeds" in status
 
-
-def test_the_override_closes_the_month_and_the_audit_names_who_which_feeds_and_why(closed_may, warehouse):
+    # The override: the same month closes, and the audit names who, which feeds and why.
     result = close("2026-06", "--accept-usage-gap", REASON)
 
     assert result.exit_code == 0, result.output
@@ -77,7 +78,9 @@ def test_the_override_closes_the_month_and_the_audit_names_who_which_feeds_and_w
         REASON,
     )
     assert [feed["feed"] for feed in accepted["feeds"]] == ["cdrs/"]
-    assert query(warehouse, "select count(*) from audit.billing_events where event_type = 'check_failed'") == [(0,)]
+    # the accepted gap is no failure: the only one audited is the first close's
+    assert query(warehouse, "select count(*) from audit.billing_events where event_type = 'check_failed'") == [(1,)]
+    assert "open check failures: none" in run("status").output
 
 
 def test_an_empty_reason_is_refused(closed_may):
