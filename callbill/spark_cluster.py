@@ -81,10 +81,11 @@ def standalone_cluster(folder: Path, cores: int = 2, memory: str = "2g") -> Iter
     processes: dict[str, subprocess.Popen] = {}
     try:
         for role, command in commands.items():
-            log = (folder / f"{role}.log").open("w")
-            processes[role] = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
+            # The JVM keeps its own handle on the log; this process's is closed at once.
+            with (folder / f"{role}.log").open("w") as log:
+                processes[role] = subprocess.Popen(
+                    command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
         deadline = time.monotonic() + STARTED_WITHIN_SECONDS
         while cluster.status().get("aliveworkers", 0) < 1:
             ended = [role for role, process in processes.items() if process.poll() is not None]
