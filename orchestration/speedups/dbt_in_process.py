@@ -90,6 +90,36 @@ def remove_old_build_folders(target_root: Path) -> list[Path]:
     return removed
 
 
+def skip_debug_events_nobody_reads() -> None:
+    """dbt makes every event a protobuf message before asking its loggers and callbacks whether they
+    want it: a tenth of a close's Python went into debug events (each SQL statement, connection and
+    cache lookup) that no logger of the build writes and `events()` ignores. Such an event is now
+    dropped first, in this process only, while every logger is above debug and every callback says
+    it ignores them; any other dbt invocation is unchanged."""
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+
+    track_behavior_change_warn.ignores_debug_events = True  # type: ignore[attr-defined] # reads warnings only
+    fire_event = EventManager.fire_event
+    if getattr(fire_event, "skips_debug_events", False):
+        return
+    unread = {EventLevel.DEBUG, EventLevel.TEST}
+
+    def fire_read_event(self: EventManager, e: Any, level: Any = None, *args: Any, **kwargs: Any) -> None:
+        if (
+            (level or e.level_tag()) in unread
+            and self.callbacks
+            and all(getattr(callback, "ignores_debug_events", False) for callback in self.callbacks)
+            and all(logger.level not in unread for logger in self.loggers)
+        ):
+            return
+        fire_event(self, e, level, *args, **kwargs)
+
+    fire_read_event.skips_debug_events = True  # type: ignore[attr-defined]
+    EventManager.fire_event = fire_read_event  # type: ignore[method-assign]
+
+
 def compare_profiles_without_the_warehouse_folder() -> None:
     """dbt parses the whole project again when the profile's connection info differs from the one the
     partial parse was made with, and the DuckDB file's path is part of it: a close of another
@@ -150,6 +180,7 @@ class DbtBuildInProcess:
             self.args += ["--indirect-selection", params.indirect_selection]
         self.error: str | None = None
         compare_profiles_without_the_warehouse_folder()
+        skip_debug_events_nobody_reads()
         self._start_from_newest_partial_parse()
 
     def _start_from_newest_partial_parse(self) -> None:
@@ -181,6 +212,8 @@ class DbtBuildInProcess:
         def on_event(message: Any) -> None:  # on dbt's threads
             if message.info.level in LOGGED_LEVELS or message.info.name in RESULT_EVENTS:
                 messages.put(msg_to_dict(message))
+
+        on_event.ignores_debug_events = True  # type: ignore[attr-defined]
 
         def run() -> None:
             try:

@@ -186,3 +186,40 @@ def test_a_build_folder_removed_by_another_close_meanwhile_is_skipped(tmp_path, 
     monkeypatch.setattr(Path, "is_dir", lambda self: self == gone or is_dir(self))
     removed = remove_old_build_folders(tmp_path)
     assert sorted(p.name for p in removed) == [f"callbill_dbt_models-{n:07x}-1234567" for n in (0, 1)]
+
+
+def test_dbt_debug_events_are_dropped_only_while_nobody_reads_them():
+    """The in-process build's callback ignores debug events and its loggers are above debug: dbt
+    drops those events before making messages of them; a callback or logger that reads them gets them."""
+    from dbt.adapters.events.types import SQLQuery
+    from dbt.events.types import LogModelResult
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+
+    from orchestration.speedups.dbt_in_process import skip_debug_events_nobody_reads
+
+    skip_debug_events_nobody_reads()
+    seen: list[str] = []
+
+    def ignoring(message) -> None:
+        seen.append(f"ignoring got {message.info.name}")
+
+    ignoring.ignores_debug_events = True
+    manager = EventManager()
+    manager.add_callback(ignoring)
+    query = SQLQuery(conn_name="model.callbill.fct_invoices", sql="select 1", node_info={})
+    result = LogModelResult(description="sql table model marts.fct_invoices", status="OK", index=1, total=2,
+                            execution_time=0.5, node_info={})  # fmt: skip
+    manager.fire_event(query)
+    manager.fire_event(result, level=EventLevel.INFO)  # dbt gives a result's level as it fires it
+    assert seen == ["ignoring got LogModelResult"]
+
+    manager.add_callback(lambda message: seen.append(f"reading got {message.info.name}"))
+    manager.fire_event(query)
+    assert seen[1:] == ["ignoring got SQLQuery", "reading got SQLQuery"]
+
+    manager.callbacks = [ignoring]
+    manager.loggers = [type("DebugLogger", (), {"level": EventLevel.DEBUG, "filter": lambda self, m: False})()]
+    manager.fire_event(query, level=EventLevel.DEBUG)
+    manager.fire_event(query, level=EventLevel.INFO)
+    assert seen[3:] == ["ignoring got SQLQuery", "ignoring got SQLQuery"]
