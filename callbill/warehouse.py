@@ -206,6 +206,13 @@ PUBLISHED_CALLS_VIEW = f"""
 """
 
 
+def prepare_sources_for_dbt(path: Path | None = None) -> None:
+    """The schemas callbill owns and published.rated_calls's view over the rated calls, as dbt's
+    sources read them: what every connection makes sure of, made before dbt opens the warehouse."""
+    with connect(path):
+        pass
+
+
 def keep_published_calls_by_reference(con: duckdb.DuckDBPyConnection) -> None:
     """published.rated_calls as the view of the published months' calls in marts.fct_rated_calls
     (an empty view until the first build made it); a warehouse whose published calls are still a

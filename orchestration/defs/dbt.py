@@ -9,7 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
 from callbill.project import callbill_project
-from callbill.warehouse import connect, environment_variables, record_event
+from callbill.warehouse import connect, environment_variables, prepare_sources_for_dbt, record_event
 from orchestration.defs.partitions import invoice_months
 from orchestration.speedups import preload
 from orchestration.speedups.dbt_in_process import CallbillDbtResource, DbtBuildInProcess
@@ -214,10 +214,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
     # A failed or warned test's check result waits for the end of the build, when its first failing
     # rows can be read (dbt holds the warehouse until then): its description names them.
     held: list[dg.AssetCheckResult] = []
-    # The tables callbill owns, as dbt's sources read them (published.rated_calls's view over the
-    # rated calls among them, callbill/warehouse.py), before dbt opens the warehouse.
-    with connect():
-        pass
+    prepare_sources_for_dbt()
     with environment_variables(invoice_month_environment(dbt_vars)):
         build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test"])
         for event in build.events():

@@ -12,7 +12,8 @@ three-month median warns.
 
 import functools
 import statistics
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -160,6 +161,11 @@ def feed_months_of_run(warehouse: Path, run_id: str, invoice_month: str) -> tupl
         return tuple(feed_months(con, invoice_month))
 
 
+def connect_if(findings: Sized) -> AbstractContextManager[duckdb.DuckDBPyConnection | None]:
+    """A connection to record the findings in; none when there is nothing to record."""
+    return connect() if findings else nullcontext()
+
+
 def months_of(context: dg.AssetCheckExecutionContext) -> list[str]:
     key_range = context.partition_key_range
     return invoice_months.get_partition_keys_in_range(key_range)
@@ -193,7 +199,7 @@ def usage_feeds_complete(
         checked += sum(feed.previous_calls > 0 for feed in feeds)
         if any(feed.incomplete for feed in feeds):
             gaps[month] = [feed for feed in feeds if feed.incomplete]
-    with connect() as con:
+    with connect_if(gaps) as con:
         for month, incomplete in gaps.items():
             invoice_date = parse_invoice_month(month).isoformat()
             if reason:
@@ -273,7 +279,7 @@ def usage_feed_volume(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckRe
         for feed in feed_months_of_run(warehouse_path(), context.run.run_id, month)
         if feed.low_volume
     ]
-    with connect() as con:
+    with connect_if(low) as con:
         for month, feed in low:
             record_event(
                 con,
