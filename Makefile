@@ -28,8 +28,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # dagster-dbt loads the dbt manifest when the definitions load: parse before anything imports them.
+# A whole parse: the partial parse a close leaves in target/ lost the singular tests' descriptions.
 target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
-	$(BIN)/dbt parse --profiles-dir profiles --quiet
+	$(BIN)/dbt parse --profiles-dir profiles --quiet --no-partial-parse
 	touch $@
 
 demo: install

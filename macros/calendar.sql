@@ -86,3 +86,21 @@
 {% macro days_in_month(date_expression) -%}
     cast(day(last_day({{ date_expression }})) as integer)
 {%- endmacro %}
+
+{#- The newest landing a published close saw (its month's calls_landed_through, R-LATE-1). A call
+    landed by then was rated or listed as unbilled by that close or an earlier one, so a later close
+    reads only the calls of the months it builds (by start time) and those landed after this (by
+    landing time): ranges of stored columns, which DuckDB's storage skips, so a close does not read
+    every call ever landed. Asked of the warehouse when the node runs; before any publication, or
+    when parsing, it is the epoch and nothing is skipped. -#}
+{% macro calls_settled_through() -%}
+    {%- set settled = none -%}
+    {#- A dbt unit test gives the model its fixture rows, not the warehouse's: nothing to skip. -#}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set newest_landing_published -%}
+            select cast(max(calls_landed_through) as string) from {{ source('published', 'invoice_months') }}
+        {%- endset -%}
+        {%- set settled = run_query(newest_landing_published).columns[0].values()[0] -%}
+    {%- endif -%}
+    cast('{{ settled or "1970-01-01 00:00:00" }}' as timestamp)
+{%- endmacro %}

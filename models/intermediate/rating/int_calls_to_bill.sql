@@ -7,8 +7,28 @@
 -- fct_unbilled_calls lists those no invoice bills: one routing, so the two cannot disagree.
 with
 
-calls as (
+-- Only the calls a close can still bill (macros/calendar.sql, calls_settled_through): those that
+-- started in the usage months of the invoices being built, and those landed after the newest
+-- landing a published close saw. Two ranges of stored columns, so the storage skips the rest.
+calls_of_the_months as (
     select * from {{ ref('int_calls_landed') }}
+    where start_time_utc >= cast({{ add_months(invoice_month_start(), -1) }} as timestamp)
+        and start_time_utc < cast({{ invoice_month_end() }} as timestamp)
+),
+
+calls_landed_since as (
+    select * from {{ ref('int_calls_landed') }}
+    where landed_at > {{ calls_settled_through() }}
+        and (
+            start_time_utc < cast({{ add_months(invoice_month_start(), -1) }} as timestamp)
+            or start_time_utc >= cast({{ invoice_month_end() }} as timestamp)
+        )
+),
+
+calls as (
+    select * from calls_of_the_months
+    union all
+    select * from calls_landed_since
 ),
 
 landed_through as (
