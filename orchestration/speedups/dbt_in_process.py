@@ -120,6 +120,43 @@ def skip_debug_events_nobody_reads() -> None:
     EventManager.fire_event = fire_read_event  # type: ignore[method-assign]
 
 
+def parse_debug_events_when_read() -> None:
+    """dbt parses each event's fields into a protobuf message as it constructs the event, before
+    anyone is asked whether they read it; a debug event (each SQL statement, connection) is now
+    parsed when something first reads it, so the ones dropped unread (above) are never parsed. The
+    message is the same when it is read: construction and firing are one statement in dbt."""
+    from dbt_common.events.base_types import BaseEvent, DebugLevel
+
+    construct = BaseEvent.__init__
+    if getattr(construct, "parses_debug_events_when_read", False):
+        return
+    get_field, set_field = BaseEvent.__getattr__, BaseEvent.__setattr__
+
+    def parse_pending(event: BaseEvent) -> None:
+        pending = event.__dict__.pop("_unparsed", None)
+        if pending is not None:
+            construct(event, **pending)
+
+    def construct_lazily(self: BaseEvent, *args: Any, **kwargs: Any) -> None:
+        if isinstance(self, DebugLevel) and not args:
+            self.__dict__["_unparsed"] = kwargs
+        else:
+            construct(self, *args, **kwargs)
+
+    def read_field(self: BaseEvent, key: str) -> Any:
+        parse_pending(self)
+        return get_field(self, key)
+
+    def write_field(self: BaseEvent, key: str, value: Any) -> None:
+        parse_pending(self)
+        set_field(self, key, value)
+
+    construct_lazily.parses_debug_events_when_read = True  # type: ignore[attr-defined]
+    BaseEvent.__init__ = construct_lazily  # type: ignore[method-assign]
+    BaseEvent.__getattr__ = read_field  # type: ignore[method-assign]
+    BaseEvent.__setattr__ = write_field  # type: ignore[method-assign]
+
+
 def compare_profiles_without_the_warehouse_folder() -> None:
     """dbt parses the whole project again when the profile's connection info differs from the one the
     partial parse was made with, and the DuckDB file's path is part of it: a close of another
@@ -181,6 +218,7 @@ class DbtBuildInProcess:
         self.error: str | None = None
         compare_profiles_without_the_warehouse_folder()
         skip_debug_events_nobody_reads()
+        parse_debug_events_when_read()
         self._start_from_newest_partial_parse()
 
     def _start_from_newest_partial_parse(self) -> None:

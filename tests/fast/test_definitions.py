@@ -223,3 +223,21 @@ def test_dbt_debug_events_are_dropped_only_while_nobody_reads_them():
     manager.fire_event(query, level=EventLevel.DEBUG)
     manager.fire_event(query, level=EventLevel.INFO)
     assert seen[3:] == ["ignoring got SQLQuery", "ignoring got SQLQuery"]
+
+
+def test_a_dbt_debug_event_is_parsed_when_first_read_into_the_same_message():
+    from dbt.adapters.events.types import SQLQuery
+    from dbt_common.events.base_types import msg_from_base_event
+
+    from orchestration.speedups.dbt_in_process import parse_debug_events_when_read
+
+    parse_debug_events_when_read()
+    event = SQLQuery(conn_name="model.callbill.fct_invoices", sql="select 1", node_info={})
+    assert "pb_msg" not in event.__dict__  # not parsed while nobody read it
+    assert event.message() == "On model.callbill.fct_invoices: select 1"
+    assert "pb_msg" in event.__dict__
+    message = msg_from_base_event(SQLQuery(conn_name="model.callbill.fct_invoices", sql="select 2", node_info={}))
+    assert (message.info.name, message.info.level, message.data.sql) == ("SQLQuery", "debug", "select 2")
+    written = SQLQuery(conn_name="c", sql="select 3", node_info={})
+    written.sql = "select 4"
+    assert written.sql == "select 4" and written.conn_name == "c"
