@@ -16,11 +16,15 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
-    """`make test` parses first; a bare `pytest` run parses here."""
+    """`make test` parses first; a bare `pytest` run parses here, whole, as make does."""
     manifest = REPO_ROOT / "target" / "manifest.json"
     if not manifest.exists():
         dbt = Path(sys.executable).parent / "dbt"
-        subprocess.run([str(dbt), "parse", "--profiles-dir", "profiles", "--quiet"], cwd=REPO_ROOT, check=True)
+        subprocess.run(
+            [str(dbt), "parse", "--profiles-dir", "profiles", "--quiet", "--no-partial-parse"],
+            cwd=REPO_ROOT,
+            check=True,
+        )
     return manifest
 
 

@@ -100,10 +100,10 @@ def skip_debug_events_nobody_reads() -> None:
     from dbt_common.events.base_types import EventLevel
     from dbt_common.events.event_manager import EventManager
 
-    track_behavior_change_warn.ignores_debug_events = True  # type: ignore[attr-defined] # reads warnings only
     fire_event = EventManager.fire_event
     if getattr(fire_event, "skips_debug_events", False):
         return
+    track_behavior_change_warn.ignores_debug_events = True  # type: ignore[attr-defined] # reads warnings only
     unread = {EventLevel.DEBUG, EventLevel.TEST}
 
     def fire_read_event(self: EventManager, e: Any, level: Any = None, *args: Any, **kwargs: Any) -> None:

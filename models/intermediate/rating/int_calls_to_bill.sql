@@ -10,19 +10,19 @@ with
 -- Only the calls a close can still bill (macros/calendar.sql, calls_settled_through): those that
 -- started in the usage months of the invoices being built, and those landed after the newest
 -- landing a published close saw. Two ranges of stored columns, so the storage skips the rest.
+{%- set started_in_the_usage_months -%}
+    start_time_utc >= cast({{ add_months(invoice_month_start(), -1) }} as timestamp)
+        and start_time_utc < cast({{ invoice_month_end() }} as timestamp)
+{%- endset %}
 calls_of_the_months as (
     select * from {{ ref('int_calls_landed') }}
-    where start_time_utc >= cast({{ add_months(invoice_month_start(), -1) }} as timestamp)
-        and start_time_utc < cast({{ invoice_month_end() }} as timestamp)
+    where {{ started_in_the_usage_months }}
 ),
 
 calls_landed_since as (
     select * from {{ ref('int_calls_landed') }}
     where landed_at > {{ calls_settled_through() }}
-        and (
-            start_time_utc < cast({{ add_months(invoice_month_start(), -1) }} as timestamp)
-            or start_time_utc >= cast({{ invoice_month_end() }} as timestamp)
-        )
+        and not ({{ started_in_the_usage_months }})
 ),
 
 calls as (
