@@ -157,6 +157,40 @@ def parse_debug_events_when_read() -> None:
     BaseEvent.__setattr__ = write_field  # type: ignore[method-assign]
 
 
+def free_node_contexts_when_the_node_ends() -> None:
+    """Each node makes jinja contexts that refer to themselves (a dict of ~600 macros, each holding
+    the dict): ~300,000 objects per close that only the cyclic garbage collector frees, in ~0.7 s
+    of a small close. A context made while a node runs is emptied when the node ends, so reference
+    counting frees it at once; contexts made outside a node (the build's own) are left alone."""
+    from dbt.context.base import BaseContext
+    from dbt.task.base import BaseRunner
+
+    to_dict, run_with_hooks = BaseContext.to_dict, BaseRunner.run_with_hooks
+    if getattr(run_with_hooks, "frees_node_contexts", False):
+        return
+    node = threading.local()
+
+    def to_dict_of_the_node(self: BaseContext) -> dict[str, Any]:
+        context = to_dict(self)
+        made = getattr(node, "contexts", None)
+        if made is not None:
+            made.append(context)
+        return context
+
+    def run_freeing_contexts(self: BaseRunner, manifest: Any) -> Any:
+        node.contexts = []
+        try:
+            return run_with_hooks(self, manifest)
+        finally:
+            for context in node.contexts:
+                context.clear()
+            node.contexts = None
+
+    run_freeing_contexts.frees_node_contexts = True  # type: ignore[attr-defined]
+    BaseContext.to_dict = to_dict_of_the_node  # type: ignore[method-assign]
+    BaseRunner.run_with_hooks = run_freeing_contexts  # type: ignore[method-assign]
+
+
 def compare_profiles_without_the_warehouse_folder() -> None:
     """dbt parses the whole project again when the profile's connection info differs from the one the
     partial parse was made with, and the DuckDB file's path is part of it: a close of another
@@ -219,6 +253,7 @@ class DbtBuildInProcess:
         compare_profiles_without_the_warehouse_folder()
         skip_debug_events_nobody_reads()
         parse_debug_events_when_read()
+        free_node_contexts_when_the_node_ends()
         self._start_from_newest_partial_parse()
 
     def _start_from_newest_partial_parse(self) -> None:

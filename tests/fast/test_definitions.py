@@ -225,6 +225,39 @@ def test_dbt_debug_events_are_dropped_only_while_nobody_reads_them():
     assert seen[3:] == ["ignoring got SQLQuery", "ignoring got SQLQuery"]
 
 
+def test_the_jinja_contexts_a_dbt_node_makes_are_emptied_when_it_ends_and_no_others():
+    """A context refers to itself: emptied as its node ends, reference counting frees it; one made
+    outside a node (the build's own) keeps its members."""
+    from types import SimpleNamespace
+
+    from dbt.context.base import BaseContext
+    from dbt.task.base import BaseRunner
+
+    from orchestration.speedups.dbt_in_process import free_node_contexts_when_the_node_ends
+
+    free_node_contexts_when_the_node_ends()
+    during_the_node: list[dict] = []
+
+    class OneNode(BaseRunner):
+        def __init__(self) -> None:
+            self.skip = False
+            self.node = SimpleNamespace(is_ephemeral_model=True, update_event_status=lambda **status: None)
+
+        def safe_run(self, manifest):
+            context = BaseContext(cli_vars={}).to_dict()
+            during_the_node.append(context)
+            assert context["context"] is context and "env_var" in context  # whole while the node runs
+            return SimpleNamespace(status="success")
+
+        def compile(self, manifest):
+            raise AssertionError("not reached: safe_run is the node's work here")
+
+    outside = BaseContext(cli_vars={}).to_dict()
+    assert OneNode().run_with_hooks(manifest=None).status == "success"
+    assert during_the_node == [{}]
+    assert outside["context"] is outside and "env_var" in outside
+
+
 def test_a_dbt_debug_event_is_parsed_when_first_read_into_the_same_message():
     from dbt.adapters.events.types import SQLQuery
     from dbt_common.events.base_types import msg_from_base_event
