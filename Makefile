@@ -61,7 +61,7 @@ TEST_TMPDIR := $(shell free_kb=$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {pr
 	[ -w /dev/shm ] && [ "$${free_kb:-0}" -gt 4000000 ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
 test: install
-	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -q -n 2 --dist loadfile -m "not ui and not spark" tests
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not ui and not spark" tests
 
 # Browser tests: a real web server and Debian's headless chromium (no browser download), with the
 # Spark extra installed as after every .ci/run: it must not change the DuckDB path the UI runs.

@@ -12,7 +12,9 @@ later, with the late day), the steady state of a warehouse with a published mont
 --platform asterisk|freeswitch, then the landing and close of the same month written as that phone
 switch's own CDR files (generated with the same seed and size, every customer key mapped, cached
 beside the canonical landing), on a warehouse and Dagster home of their own, against the canonical
-landing's. Peak memory is the resident set of the whole process tree. Prints a table and writes
+landing's; and with --history-months N, N months of history (the month moved back whole months)
+landed and closed one after the other on a warehouse of their own, the Nth close against the
+second (bench/history.py). Peak memory is the resident set of the whole process tree. Prints a table and writes
 bench/results/<size>-<time>.json.
 """
 
@@ -25,11 +27,12 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
+from bench.history import HistoryRun, history_landing, history_run
 from bench.measure import Measurement, measure_here, run_measured
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -293,10 +296,20 @@ def main() -> None:
         help="then land and close the same month as that switch's own CDR files (same seed and size), "
         "on a fresh warehouse, and compare with the canonical landing",
     )
+    parser.add_argument(
+        "--history-months",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then land and close N months of history (the month moved back whole months), one after the "
+        "other on a warehouse of their own: the Nth close against the second",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the warehouse of the run (printed)")
     args = parser.parse_args()
 
     cdrs = parse_size(args.cdrs)
+    if args.history_months == 1 or args.history_months < 0:
+        parser.error("--history-months: at least 2 (the second month's close is what the last is compared with)")
     if args.platform and (args.replicate or (cdrs > GENERATED_UP_TO and args.accounts is None)):
         parser.error(f"--platform generates the switch's files: at most {GENERATED_UP_TO:,} calls, no --replicate")
     if args.replicate is None and cdrs > GENERATED_UP_TO and args.accounts is None:
@@ -385,6 +398,14 @@ def main() -> None:
         print(f"{f'callbill land ({args.platform} files)':<62} {switch.land.seconds:8.1f} s")
         print(f"{f'callbill close {CLOSE_MONTH} ({args.platform} files)':<62} {switch.close.seconds:8.1f} s")
 
+    history: HistoryRun | None = None
+    if args.history_months:
+        plan = history_landing(landing, date.fromisoformat(f"{USAGE_MONTH}-01"), args.history_months)
+        history = history_run(plan, workdir, env, callbill, step_seconds)
+        second, last = history.months[1], history.months[-1]
+        measured[f"close history month 2 ({second.invoice_month})"] = second.close
+        measured[f"close history month {len(history.months)} ({last.invoice_month})"] = last.close
+
     rating = sum(nodes.get(m, 0.0) for m in RATING_MODELS)
     base = measured["floor"].seconds
     ratios = {
@@ -409,6 +430,9 @@ def main() -> None:
         ) / canonical_seconds
         ratios[f"land {args.platform} / canonical"] = switch.land.seconds / measured["land"].seconds
         ratios[f"close {args.platform} / canonical"] = switch.close.seconds / measured["close"].seconds
+
+    if history:
+        ratios[f"close history month {len(history.months)} / month 2"] = history.ratio()
 
     print()
     print(f"{'step':<42} {'seconds':>9} {'peak RSS MB':>12}")
@@ -491,6 +515,18 @@ def main() -> None:
             "canonical_invoices": invoices_closed[0],
             "canonical_invoices_total": invoices_closed[1],
         }
+    if history:
+        result["history"] = [
+            {
+                "invoice_month": month.invoice_month,
+                "land_seconds": round(month.land.seconds, 2),
+                "close_seconds": round(month.close.seconds, 2),
+                "close_peak_rss_mb": round(month.close.peak_rss_mb),
+                "close_steps": {k: round(v, 2) for k, v in month.steps.items()},
+                "rated_calls": month.rated_calls,
+            }
+            for month in history.months
+        ]
     out = RESULTS / f"{args.cdrs}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"results: {out}")
