@@ -106,7 +106,13 @@ def history_run(
     folder = workdir / "history"
     folder.mkdir()
     warehouse = folder / "callbill.duckdb"
-    env = {**env, "CALLBILL_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(folder / "dagster_home")}
+    env = {
+        **env,
+        "CALLBILL_WAREHOUSE": str(warehouse),
+        "DAGSTER_HOME": str(folder / "dagster_home"),
+        # the monthly partitions start with the history's first invoice month (a provider's setting)
+        "CALLBILL_FIRST_INVOICE_MONTH": f"{plan[0][1]:%Y-%m}",
+    }
     run = HistoryRun()
     for landing, invoice_month in plan:
         month = f"{invoice_month:%Y-%m}"
