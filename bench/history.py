@@ -17,19 +17,16 @@ from pathlib import Path
 import duckdb
 
 from bench.measure import Measurement, run_measured
+from callbill.months import add_months
 
 # Date columns an account or item starts on: pulled back to the first history month, so no month
 # of the history has calls of accounts that had not started yet.
 START_DATES = {"accounts": ("service_start_date", "billing_start_date"), "subscription_items": ("start_date",)}
+# A start moved back whole months, plus the call's length for its end; text that does not parse is kept.
 SHIFTED = (
-    "coalesce(strftime(try_cast({column} as timestamp) - interval {months} month{plus}, '%Y-%m-%dT%H:%M:%SZ'), "
-    "{column})"
+    "coalesce(strftime(try_cast(start_time_utc as timestamp) - interval {months} month{plus}, "
+    "'%Y-%m-%dT%H:%M:%SZ'), {column})"
 )
-
-
-def add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def history_landing(landing: Path, usage_month: date, months: int) -> list[tuple[Path, date]]:
@@ -70,7 +67,7 @@ def history_landing(landing: Path, usage_month: date, months: int) -> list[tuple
                         destination_number,
                         {SHIFTED.format(column="start_time_utc", months=back, plus="")} as start_time_utc,
                         case when end_time_utc is null then null else
-                            {SHIFTED.format(column="start_time_utc", months=back, plus=length)} end as end_time_utc,
+                            {SHIFTED.format(column="end_time_utc", months=back, plus=length)} end as end_time_utc,
                         duration_sec
                     from read_csv(?, all_varchar = true)
                 ) to '{out / f"cdrs_{firsts[index]:%Y-%m}.csv"}' (header)

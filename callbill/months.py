@@ -99,3 +99,9 @@ def project_vars() -> dict[str, Any]:
     import yaml
 
     return yaml.safe_load((Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text())["vars"]
+
+
+def add_months(month: date, months: int) -> date:
+    """The first day of the month `months` after (or before) month's."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

@@ -24,7 +24,7 @@ import duckdb
 from dagster_dbt import get_asset_key_for_model
 from pydantic import Field
 
-from callbill.months import parse_invoice_month
+from callbill.months import add_months, parse_invoice_month
 from callbill.warehouse import actor, connect, record_event, warehouse_path
 from orchestration.defs.dbt import callbill_dbt_models
 from orchestration.defs.partitions import invoice_months
@@ -93,11 +93,6 @@ class FeedMonth:
             "delivered_through": str(self.delivered_through),
             "expected_through": str(self.expected_through),
         }
-
-
-def add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def usage_month_of(invoice_month: str) -> date:

@@ -16,7 +16,8 @@ def test_history_months_are_the_month_moved_back_with_accounts_started_before_th
         "cdrs/cdrs_2026-03.csv": f"{CDR_HEADER}\n"
         "C1,ACC-1,outbound,+15125550100,+15125550199,2026-03-31T23:59:00Z,2026-04-01T00:01:00Z,120\n"
         "C2,ACC-2,inbound,+13125550100,+15125550100,2026-03-02T10:00:00Z,,0\n"
-        "C3,ACC-2,outbound,+13125550100,+15125550199,not a time,,60",
+        "C3,ACC-2,outbound,+13125550100,+15125550199,not a time,,60\n"
+        "C4,ACC-2,outbound,+13125550100,+15125550199,2026-03-03T10:00:00Z,not a time,60",
         "cdrs/cdrs_resend.csv": f"{CDR_HEADER}\nC1,ACC-1,outbound,+15125550100,+15125550199,2026-03-31T23:59:00Z,,120",
         "accounts/accounts.csv": f"{ACCOUNT_HEADER}\n"
         "ACC-1,Alpha,US,TX,78701,basic,,2025-09-10,,0,12,,0,false,a@x.example,a@x.example,,2025-09-10T00:00:00Z\n"
@@ -53,6 +54,8 @@ def test_history_months_are_the_month_moved_back_with_accounts_started_before_th
              "2026-03-01T00:01:00Z", "120"),
             ("H10-C2", "ACC-2", "inbound", "+13125550100", "+15125550100", "2026-02-02T10:00:00Z", None, "0"),
             ("H10-C3", "ACC-2", "outbound", "+13125550100", "+15125550199", "not a time", None, "60"),
+            ("H10-C4", "ACC-2", "outbound", "+13125550100", "+15125550199", "2026-02-03T10:00:00Z", "not a time",
+             "60"),
         ]  # fmt: skip
         last = rows(plan[11][0] / "cdrs" / "cdrs_2026-03.csv")[0]
         assert (last[0], last[5], last[6]) == ("H11-C1", "2026-03-31T23:59:00Z", "2026-04-01T00:01:00Z")
