@@ -75,8 +75,9 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock -c requirements.lock
 	touch $@
 
+# Two workers: the whole close's file (most of the time) beside the model checks' file.
 test-spark: install spark-install
-	$(BIN)/pytest -q -m spark
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m spark
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

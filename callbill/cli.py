@@ -49,6 +49,11 @@ def not_a_warehouse(path: Path) -> str | None:
     return None
 
 
+def chosen_engine() -> str:
+    """--engine (or CALLBILL_ENGINE) of this invocation."""
+    return click.get_current_context().find_root().params.get("engine") or "duckdb"
+
+
 def require_landed_warehouse() -> None:
     """Commands that read what was landed: a clear reason instead of an empty warehouse created on
     a mistyped path, or dbt's errors about missing raw tables."""
@@ -88,8 +93,16 @@ class CallbillCommands(click.Group):
     show_default=True,
     help="DuckDB warehouse file (env CALLBILL_WAREHOUSE).",
 )
+@click.option(
+    "--engine",
+    envvar="CALLBILL_ENGINE",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Where `close` builds, checks and publishes (env CALLBILL_ENGINE); spark: docs/spark.md.",
+)
 @click.option("--debug", is_flag=True, help="Show the Python traceback of an unexpected error.")
-def main(warehouse: str, debug: bool) -> None:
+def main(warehouse: str, engine: str, debug: bool) -> None:
     """callbill: month-end billing warehouse for business phone providers."""
     # dbt reads the warehouse from this variable (profiles/profiles.yml).
     os.environ["CALLBILL_WAREHOUSE"] = str(warehouse_path(warehouse))
@@ -195,6 +208,8 @@ def land(in_dir: Path) -> None:
     landed, accepted, quarantined = report.totals()
     click.echo(f"{'total':<60} {'':<15} {landed:>10,} {accepted:>10,} {quarantined:>12,}")
     click.echo(f"warehouse: {warehouse_path()}")
+    if chosen_engine() == "spark":
+        hand_landing_to_spark()
     if report.failed:
         fail(
             f"{len(report.failed)} file(s) could not be landed: "
@@ -231,8 +246,11 @@ def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) ->
         + ("" if no_publish else ", publication")
     )
     started = time.perf_counter()
+    engine = chosen_engine()
     try:
-        outcome = run_close(invoice_month, publish=not no_publish, accept_usage_gap=(accept_usage_gap or "").strip())
+        outcome = run_close(
+            invoice_month, publish=not no_publish, accept_usage_gap=(accept_usage_gap or "").strip(), engine=engine
+        )
     except ValueError as exc:
         fail(str(exc))
     s = outcome.summary
@@ -266,6 +284,10 @@ def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) ->
     for accepted in outcome.accepted_usage_gaps:
         click.echo(accepted)
     click.echo(f"warehouse          {warehouse_path()}")
+    if engine == "spark":
+        from callbill.spark import spark_dir
+
+        click.echo(f"spark tables       {spark_dir() / 'tables'}")
     click.echo(f"dbt log            {outcome.log_path}")
     click.echo("Dagster UI         make ui  (http://127.0.0.1:3000; this run is in its Runs page)")
     click.echo(f"took               {time.perf_counter() - started:.1f} s")
@@ -430,7 +452,7 @@ def status() -> None:
     path = warehouse_path()
     if not path.exists():
         fail(f"no warehouse at {path}: run `callbill land IN_DIR` first")
-    report = warehouse_status(path)
+    report = warehouse_status(path, on_spark=chosen_engine() == "spark")
     click.echo(f"warehouse {path}")
     click.echo("\nlanded files")
     click.echo(f"  {'entity':<20} {'files':>6} {'accepted':>12} {'quarantined':>12}  last landed (UTC)")
@@ -482,17 +504,24 @@ def spark() -> None:
 @click.argument("in_dir", type=click.Path(path_type=Path))
 @click.pass_context
 def spark_land(ctx: click.Context, in_dir: Path) -> None:
-    """Land IN_DIR (the same checks as `callbill land`), then hand the checked tables to Spark as Parquet."""
+    """Land IN_DIR (the same checks as `callbill land`), then hand the checked tables to Spark as
+    Parquet (as `callbill --engine spark land IN_DIR`)."""
+    ctx.invoke(land, in_dir=in_dir)
+    if chosen_engine() != "spark":
+        hand_landing_to_spark()
+
+
+def hand_landing_to_spark() -> None:
+    """The checked tables as Parquet for Spark's builds (callbill/spark.py)."""
     from callbill.spark import SparkError, export_sources, spark_dir
 
-    ctx.invoke(land, in_dir=in_dir)
     try:
         counts = export_sources(spark_dir() / "sources")
     except SparkError as exc:
         fail(str(exc))
     for table, rows in counts.items():
         click.echo(f"{table:<30} {rows:>12,} rows for Spark")
-    click.echo(f"spark sources: {spark_dir() / 'sources'} (registered by `callbill spark build`)")
+    click.echo(f"spark sources: {spark_dir() / 'sources'} (registered by each build on Spark)")
 
 
 @spark.command("build")
@@ -500,7 +529,7 @@ def spark_land(ctx: click.Context, in_dir: Path) -> None:
 def spark_build(invoice_month: str) -> None:
     """Build drafts of INVOICE_MONTH (YYYY-MM or YYYY-MM..YYYY-MM) on Spark: seeds, models, data tests.
 
-    Publication, the quality gate and the ledger jobs stay with the DuckDB close."""
+    A quick check of the models on Spark; `callbill --engine spark close` is the whole close there."""
     from callbill.months import parse_invoice_month_range
     from callbill.spark import SparkError, build, spark_dir
 

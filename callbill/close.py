@@ -6,7 +6,7 @@ import gc
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,15 +87,20 @@ def dbt_output_to_file(name: str) -> Iterator[Path]:
         yield path
 
 
-def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str = "") -> CloseOutcome:
-    """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run.
+def run_close(
+    invoice_months: str, publish: bool = True, accept_usage_gap: str = "", engine: str = "duckdb"
+) -> CloseOutcome:
+    """Close one invoice month ('2026-05') or a backfill range ('2026-02..2026-04') in one run, on
+    DuckDB or on Spark (engine, the run's `engine` resource as the UI's Launchpad sets it).
 
     accept_usage_gap: the reason to accept usage feeds that stopped delivering calls before the end of
     the usage month; it goes to the usage_feeds_complete check as its run config, as in the UI."""
     first, last = parse_invoice_month_range(invoice_months)
     log_name = f"close_{first}" if first == last else f"close_{first}..{last}"
     # First: the GX worker imports GX on the other core while this process loads the definitions.
-    with gx_worker.running(warehouse_path().parent / "logs" / f"{log_name}.gx.log"), dagster_instance() as instance:
+    # On Spark, GX validates in this process, where the Spark session is.
+    gx_log = warehouse_path().parent / "logs" / f"{log_name}.gx.log"
+    with gx_worker.running(gx_log) if engine == "duckdb" else nullcontext(), dagster_instance() as instance:
         from orchestration.definitions import defs  # loads dbt manifest and GX suites
 
         job = defs.resolve_job_def("month_end_close")
@@ -119,7 +124,11 @@ def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str =
                 raise_on_error=False,
                 asset_selection=selection,
                 tags={"dagster/user": actor(), "callbill/command": "close", **partition_tags},
-                run_config={"loggers": {"close_progress": {}}, **usage_gap_run_config(accept_usage_gap)},
+                run_config={
+                    "loggers": {"close_progress": {}},
+                    "resources": {"engine": {"config": {"name": engine}}},
+                    **usage_gap_run_config(accept_usage_gap),
+                },
             )
     preload.finish()
     outcome = CloseOutcome(invoice_months, result.success, publish and result.success)
@@ -148,7 +157,14 @@ def run_close(invoice_months: str, publish: bool = True, accept_usage_gap: str =
                 outcome.failure_rows[evaluation.check_name] = failures.value
     outcome.errors = step_errors(result)
     outcome.warnings = warnings_of_run(result.run_id)
-    outcome.summary = month_summary(first, last)
+    if engine == "spark":
+        from callbill import spark_warehouse
+
+        outcome.summary = spark_warehouse.month_summary(
+            spark_warehouse.session(), parse_invoice_month(first).isoformat(), parse_invoice_month(last).isoformat()
+        )
+    else:
+        outcome.summary = month_summary(first, last)
     record_close_finished(
         {
             "run_id": result.run_id,

@@ -2,8 +2,10 @@
 
 Landing stays one implementation: `callbill land` checks every file into the DuckDB warehouse
 (quarantine, duplicates, card data). `export_sources` writes the checked tables that the dbt
-project reads (its sources: schemas raw and published) as Parquet; Spark registers them as tables
-over those files (macro register_sources, run as the build starts) and builds every model, seed and data test on them.
+project reads (its sources in schemas raw and audit) as Parquet; Spark registers them as tables
+over those files (macro register_sources, run as the build starts) and builds every model, seed and
+data test on them. The published tables are Spark's own: a Spark close writes them
+(callbill/spark_warehouse.py, macros/spark_published.sql).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import duckdb
 
 from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
 from callbill.project import REPO_ROOT
-from callbill.warehouse import warehouse_path
+from callbill.warehouse import connect, warehouse_path
 
 DEFAULT_SPARK_DIR = REPO_ROOT / "warehouse" / "spark"
+# Written on Spark by a Spark close, never exported from the DuckDB warehouse.
+SPARK_OWNED_SCHEMAS = frozenset({"published"})
 
 
 class SparkError(RuntimeError):
@@ -34,12 +38,14 @@ def spark_dir() -> Path:
 
 
 def dbt_source_tables() -> list[tuple[str, str]]:
-    """(schema, table) of every dbt source, from the DuckDB project's manifest."""
+    """(schema, table) of every dbt source that Spark reads from the landing, from the project's manifest."""
     manifest = REPO_ROOT / "target" / "manifest.json"
     if not manifest.exists():
         raise SparkError(f"no dbt manifest at {manifest}: run `make install` (it parses the project)")
     sources = json.loads(manifest.read_text())["sources"].values()
-    return sorted({(source["schema"], source["identifier"]) for source in sources})
+    return sorted(
+        {(source["schema"], source["identifier"]) for source in sources if source["schema"] not in SPARK_OWNED_SCHEMAS}
+    )
 
 
 def spark_readable(name: str, data_type: str) -> str:
@@ -52,17 +58,31 @@ def spark_readable(name: str, data_type: str) -> str:
     return f'"{name}"'
 
 
-def export_sources(out_dir: Path, warehouse: Path | None = None) -> dict[str, int]:
-    """Write each source table of the warehouse as Parquet to out_dir/<schema>/<table>/; rows per table.
+# A landing batch: the rows landed on one UTC day (every landed row carries its _landed_at).
+BATCH_COLUMN = "landed_on"
+BATCHES_WRITTEN = "_batches.json"
 
-    Timestamps are written as UTC instants so that Spark reads them as its TIMESTAMP type."""
+
+def export_sources(
+    out_dir: Path, warehouse: Path | None = None, only: set[tuple[str, str]] | None = None
+) -> dict[str, int]:
+    """Write each source table of the warehouse (or only these) as Parquet to out_dir/<schema>/<table>/;
+    rows per table.
+
+    A table of landed rows is written partitioned by landing batch (landed_on=YYYY-MM-DD/), and
+    only the batches that are new or grew since the last export are written; the others, say the
+    rest (reference tables, the audit log), whole. Each folder is written beside its place and
+    renamed into it: a batch is never there half written. Timestamps are written as UTC instants
+    so that Spark reads them as its TIMESTAMP type."""
     path = warehouse or warehouse_path()
     if not path.exists():
         raise SparkError(f"no warehouse at {path}: run `callbill land` first")
     counts: dict[str, int] = {}
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(path) as con:
         con.execute("set TimeZone = 'UTC'")
         for schema, table in dbt_source_tables():
+            if only is not None and (schema, table) not in only:
+                continue
             columns = con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -72,13 +92,63 @@ def export_sources(out_dir: Path, warehouse: Path | None = None) -> dict[str, in
                 raise SparkError(f"the warehouse has no table {schema}.{table}: run `callbill land` first")
             select_list = ", ".join(spark_readable(name, data_type) for name, data_type in columns)
             target = out_dir / schema / table
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir(parents=True)
-            con.execute(
-                f"copy (select {select_list} from {schema}.{table}) to '{target / 'part-0.parquet'}' (format parquet)"
-            )
-            counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+            rows = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+            # An empty table is one empty file: Spark reads a table's columns from its files.
+            if rows and "_landed_at" in {name for name, _ in columns}:
+                export_by_batch(con, f"{schema}.{table}", select_list, target)
+            else:
+                staging = target.parent / f".{table}.writing"
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir(parents=True)
+                con.execute(
+                    f"copy (select {select_list} from {schema}.{table}) to '{staging / 'part-0.parquet'}' "
+                    "(format parquet)"
+                )
+                replace_folder(staging, target)
+            counts[f"{schema}.{table}"] = rows
     return counts
+
+
+def export_by_batch(con: duckdb.DuckDBPyConnection, table: str, select_list: str, target: Path) -> list[str]:
+    """The table's landing batches that are new or grew since the last export, each in its own
+    folder; the batches written, by day."""
+    written_file = target / BATCHES_WRITTEN
+    written = json.loads(written_file.read_text()) if written_file.exists() else None
+    if written is None:
+        shutil.rmtree(target, ignore_errors=True)  # a whole-table export of an older callbill
+        written = {}
+    batch = "cast(_landed_at as date)"
+    landed = {
+        day.isoformat(): rows
+        for day, rows in con.execute(f"select {batch}, count(*) from {table} group by 1").fetchall()
+    }
+    changed = sorted(day for day, rows in landed.items() if written.get(day) != rows)
+    target.mkdir(parents=True, exist_ok=True)
+    if changed:
+        staging = target / ".batches.writing"
+        shutil.rmtree(staging, ignore_errors=True)
+        days = ", ".join(f"date '{day}'" for day in changed)
+        con.execute(
+            f"copy (select {select_list}, {batch} as {BATCH_COLUMN} from {table} where {batch} in ({days})) "
+            f"to '{staging}' (format parquet, partition_by ({BATCH_COLUMN}))"
+        )
+        for day in changed:
+            replace_folder(staging / f"{BATCH_COLUMN}={day}", target / f"{BATCH_COLUMN}={day}")
+        shutil.rmtree(staging)
+    temporary = target / f".{BATCHES_WRITTEN}.writing"
+    temporary.write_text(json.dumps(landed, sort_keys=True))
+    os.replace(temporary, written_file)
+    return changed
+
+
+def replace_folder(new: Path, place: Path) -> None:
+    """Put the folder new at place, instead of what was there."""
+    old = place.parent / f".{place.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if place.exists():
+        os.replace(place, old)
+    os.replace(new, place)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def dbt_on_spark(
@@ -114,19 +184,10 @@ def build(first_month: str, last_month: str | None = None) -> subprocess.Complet
 
     The run starts by registering the exported sources as Spark tables (on-run-start hook)."""
     months = dbt_vars_for_invoice_months(first_month, last_month or first_month)
-    sources = spark_dir() / "sources"
-    if not (sources / "raw" / "cdrs").exists():
-        raise SparkError(f"no landed tables for Spark in {sources}: run `callbill spark land IN_DIR` first")
-    dbt_vars = {
-        "spark_sources": {
-            "root": str(sources),
-            "tables": [f"{schema}.{table}" for schema, table in dbt_source_tables()],
-        },
-    }
     result = dbt_on_spark(
         "build",
         "--vars",
-        json.dumps(dbt_vars),
+        json.dumps(sources_vars()),
         "--exclude-resource-type",
         "unit_test",
         log_file=spark_dir() / "logs" / "callbill-spark.log",
@@ -136,6 +197,23 @@ def build(first_month: str, last_month: str | None = None) -> subprocess.Complet
     if result.returncode != 0:
         raise SparkError(f"dbt build on Spark failed: {last_error(result.stdout + result.stderr)}")
     return result
+
+
+def sources_vars() -> dict[str, object]:
+    """The dbt vars that register the landed tables as Spark tables when a build starts."""
+    sources = spark_dir() / "sources"
+    if not (sources / "raw" / "cdrs").exists():
+        raise SparkError(f"no landed tables for Spark in {sources}: run `callbill spark land IN_DIR` first")
+    tables = dbt_source_tables()
+    return {
+        "spark_sources": {
+            "root": str(sources),
+            "tables": [f"{schema}.{table}" for schema, table in tables],
+            "partitioned": [
+                f"{schema}.{table}" for schema, table in tables if (sources / schema / table / BATCHES_WRITTEN).exists()
+            ],
+        },
+    }
 
 
 def last_error(output: str) -> str:

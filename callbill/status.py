@@ -2,11 +2,31 @@
 
 from pathlib import Path
 
-from callbill.published_calls import changed_months
+from callbill.published_calls import ChangedMonth, changed_months
 from callbill.warehouse import connect, table_exists
 
 
-def warehouse_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
+def warehouse_status(warehouse: Path | None = None, on_spark: bool = False) -> dict[str, list[tuple]]:
+    """On Spark, the invoice months and the published calls' fingerprints are the Spark tables';
+    the landing and the checks' findings are the DuckDB file's either way."""
+    report = duckdb_status(warehouse)
+    if on_spark:
+        from callbill import spark_warehouse
+
+        spark = spark_warehouse.session()
+        report["months"] = spark_warehouse.invoice_months(spark)
+        # Every month a Spark close published has its calls' fingerprint.
+        published = (
+            spark_warehouse.rows(spark, "select count(*) from published.invoice_months")[0][0]
+            if report["months"]
+            else 0
+        )
+        report["fingerprinted"] = published
+        report["changed"] = [ChangedMonth(*row) for row in spark_warehouse.changed_months(spark)] if published else []
+    return report
+
+
+def duckdb_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
     with connect(warehouse) as con:
         landed = con.execute(
             """

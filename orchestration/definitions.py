@@ -4,6 +4,7 @@ import dagster as dg
 
 from callbill.project import callbill_project
 from orchestration.defs.dbt import callbill_dbt_models, callbill_ledger_models
+from orchestration.defs.engine import engine_from_environment
 from orchestration.defs.jobs import close_schedule, month_end_close
 from orchestration.defs.landing import landed_files
 from orchestration.defs.ledger import (
@@ -44,6 +45,7 @@ defs = dg.Definitions(
     resources={
         "dbt": CallbillDbtResource(
             project_dir=str(callbill_project.project_dir), profiles_dir=str(callbill_project.profiles_dir)
-        )
+        ),
+        "engine": engine_from_environment(),
     },
 )

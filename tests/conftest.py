@@ -17,6 +17,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 # workers the next file as it finishes one (in this order: --no-loadscope-reorder), so both finish
 # together instead of one running a long file alone at the end. Files not listed follow.
 LONGEST_FIRST = [
+    "full/test_spark.py",
     "full/test_close_small.py",
     "full/test_adjustments.py",
     "full/test_bench.py",
@@ -101,3 +102,20 @@ def generated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         run("land", str(root / "landing"))
         run("close", "2026-02..2026-04")
     return root
+
+
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A standalone Spark cluster, a master and a worker JVM, that every Spark close and build of
+    the module runs on (CALLBILL_SPARK_MASTER, which the spark target's spark.master reads)."""
+    from callbill.spark_cluster import standalone_cluster
+
+    with standalone_cluster(tmp_path_factory.mktemp("cluster")) as started:
+        saved = os.environ.get("CALLBILL_SPARK_MASTER")
+        os.environ["CALLBILL_SPARK_MASTER"] = started.master_url
+        try:
+            yield started
+        finally:
+            os.environ.pop("CALLBILL_SPARK_MASTER")
+            if saved is not None:
+                os.environ["CALLBILL_SPARK_MASTER"] = saved

@@ -48,8 +48,9 @@ def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
     return [load_suite(p) for p in sorted(directory.glob("*.json"))]
 
 
-def validate(suite: Suite, rows: pd.DataFrame) -> list[dict[str, Any]]:
-    """Run the suite on the rows; one dict per failed expectation, with its first failing rows."""
+def validate(suite: Suite, rows: Any) -> list[dict[str, Any]]:
+    """Run the suite on the rows (a pandas DataFrame, or a Spark DataFrame validated on Spark by GX's
+    Spark datasource); one dict per failed expectation, with its first failing rows."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx  # ~4 s: imported only when a check runs
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -57,11 +58,15 @@ def validate(suite: Suite, rows: pd.DataFrame) -> list[dict[str, Any]]:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
-    batch = (
-        context.data_sources.add_pandas("warehouse")
-        .add_dataframe_asset(suite.name)
-        .add_batch_definition_whole_dataframe("months_closed")
-    )
+    on_spark = not isinstance(rows, pd.DataFrame)
+    source = context.data_sources.add_spark("warehouse") if on_spark else context.data_sources.add_pandas("warehouse")
+    # A Spark DataFrame has no row numbers: its failing rows are named by their first column (the
+    # quality models' key: account or invoice).
+    key = rows.columns[0]
+    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+    if on_spark:
+        result_format["unexpected_index_column_names"] = [key]
+    batch = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("months_closed")
     gx_suite = gx.ExpectationSuite(
         name=suite.name,
         expectations=[
@@ -71,7 +76,7 @@ def validate(suite: Suite, rows: pd.DataFrame) -> list[dict[str, Any]]:
     )
     definition = gx.ValidationDefinition(name=suite.name, data=batch, suite=context.suites.add(gx_suite))
     result = context.validation_definitions.add(definition).run(
-        batch_parameters={"dataframe": rows}, result_format="COMPLETE"
+        batch_parameters={"dataframe": rows}, result_format=result_format
     )
     failures = []
     for outcome in result.results:
@@ -85,7 +90,16 @@ def validate(suite: Suite, rows: pd.DataFrame) -> list[dict[str, Any]]:
                 "check": (config.meta or {}).get("check", config.type),
                 "rule": (config.meta or {}).get("rule"),
                 "failing_rows": outcome.result.get("unexpected_count", len(index)),
-                "first_failing_rows": rows.iloc[list(index)[:FIRST_FAILING_ROWS]].astype(str).to_dict("records"),
+                "first_failing_rows": first_rows(rows, key, list(index)[:FIRST_FAILING_ROWS], on_spark),
             }
         )
     return failures
+
+
+def first_rows(rows: Any, key: str, index: list[Any], on_spark: bool) -> list[dict[str, str]]:
+    """The failing rows as text: by row number in pandas, by key on Spark."""
+    if not on_spark:
+        return rows.iloc[index].astype(str).to_dict("records")
+    keys = [entry[key] for entry in index]
+    found = rows.where(rows[key].isin(keys)).limit(len(keys)).toPandas() if keys else pd.DataFrame()
+    return found.astype(str).to_dict("records")

@@ -57,10 +57,15 @@ final as (
         -- nothing else to bill leaves a negative tax line, not a negative charge
         cast((invoices.subtotal - coalesce(lines.adjustments, 0)) * 100 as bigint) as subtotal_before_adjustments_cents,
         cast(coalesce(lines.usf, 0) * 100 as bigint) as usf_cents,
+        -- rounded to whole cents before the cast: Spark truncates a double cast to bigint (68.10 * 100
+        -- is 6809.99...), DuckDB rounds it
         cast(
             round(
-                months.usf_factor * cast({{ var('usf_interstate_share') }} as double) * coalesce(lines.usf_base, 0), 2
-            ) * 100 as bigint
+                round(
+                    months.usf_factor * cast({{ var('usf_interstate_share') }} as double) * coalesce(lines.usf_base, 0),
+                    2
+                ) * 100
+            ) as bigint
         ) as usf_cap_cents
     from invoices
     left join lines

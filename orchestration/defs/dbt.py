@@ -1,15 +1,17 @@
 """dbt models, seeds and tests as Dagster assets and checks, partitioned by invoice month."""
 
+import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
-from callbill.project import callbill_project
+from callbill.project import REPO_ROOT, callbill_project
 from callbill.warehouse import connect, environment_variables, prepare_sources_for_dbt, record_event
+from orchestration.defs.engine import CallbillEngine
 from orchestration.defs.partitions import invoice_months
 from orchestration.speedups import preload
 from orchestration.speedups.dbt_in_process import CallbillDbtResource, DbtBuildInProcess
@@ -155,7 +157,9 @@ translator = CallbillTranslator(
 
 
 def failed_dbt_nodes(
-    run_results: Mapping[str, Any], statuses: tuple[str, ...] = ("fail", "error")
+    run_results: Mapping[str, Any],
+    statuses: tuple[str, ...] = ("fail", "error"),
+    read_rows: Callable[[str], list[dict[str, str]]] | None = None,
 ) -> list[dict[str, Any]]:
     """Tests that failed (or, with statuses=("warn",), warned) and nodes that errored in a dbt
     run_results.json, by name; a test with its first failing rows, so the billing team sees what to
@@ -172,7 +176,7 @@ def failed_dbt_nodes(
             }
             if failure["kind"] == "test" and result["status"] in ("fail", "warn") and result.get("compiled_code"):
                 failure["failing_rows"] = result.get("failures")
-                failure["first_failing_rows"] = first_failing_rows(result["compiled_code"])
+                failure["first_failing_rows"] = (read_rows or first_failing_rows)(result["compiled_code"])
             failures.append(failure)
     return failures
 
@@ -186,6 +190,31 @@ def first_failing_rows(test_sql: str, limit: int = 3) -> list[dict[str, str]]:
             return [{c: str(v) for c, v in zip(columns, row, strict=True)} for row in cursor.fetchall()]
     except Exception:  # the reason is still reported without its rows
         return []
+
+
+def first_failing_rows_on_spark(test_sql: str, limit: int = 3) -> list[dict[str, str]]:
+    """As first_failing_rows, from the Spark tables the build wrote."""
+    from callbill.spark_warehouse import session
+
+    try:
+        found = session().sql(f"select * from ({test_sql}) as failing limit {limit}").collect()
+        return [{column: str(value) for column, value in row.asDict().items()} for row in found]
+    except Exception:  # the reason is still reported without its rows
+        return []
+
+
+def spark_build_settings() -> tuple[list[str], dict[str, str]]:
+    """The arguments and environment of a dbt build on Spark: the spark target, the landed tables
+    registered as it starts, and its own target folder (its manifest is not the DuckDB project's)."""
+    from callbill.spark import export_sources, sources_vars, spark_dir
+    from callbill.spark_warehouse import session
+
+    session()  # dbt-spark builds in this process's session, started here with Spark's logging quiet
+    # The audit log is the one source that changes between landings (the ledgers read its autopay runs).
+    export_sources(spark_dir() / "sources", only={("audit", "billing_events")})
+    arguments = ["--target", "spark", "--vars", json.dumps(sources_vars())]
+    environment = {"DBT_TARGET_PATH": str(REPO_ROOT / "target" / "spark"), "CALLBILL_SPARK_DIR": str(spark_dir())}
+    return arguments, environment
 
 
 def describe_failure(failure: Mapping[str, Any]) -> str:
@@ -204,29 +233,34 @@ def error_reason(message: str) -> str:
     return errors[0] if errors else (lines[-1] if lines else "")
 
 
-def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
+def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engine: CallbillEngine) -> Iterator[Any]:
     """`dbt build` of the selected models for the partition (range), with failures in the audit table."""
     key_range = context.partition_key_range
     dbt_vars = dbt_vars_for_invoice_months(key_range.start, key_range.end)
-    context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end}")
+    context.log.info(f"dbt build for invoice months {key_range.start}..{key_range.end} on {engine.name}")
     # dbt unit tests check the SQL, not the month's data: CI runs them (tests/test_dbt_unit_tests.py).
     preload.wait(preload.DBT)  # never import dbt's modules on two threads at once
     # A failed or warned test's check result waits for the end of the build, when its first failing
     # rows can be read (dbt holds the warehouse until then): its description names them.
     held: list[dg.AssetCheckResult] = []
-    prepare_sources_for_dbt()
-    with environment_variables(invoice_month_environment(dbt_vars)):
-        build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test"])
+    arguments, environment, read_rows = [], {}, None
+    if engine.on_spark:
+        arguments, environment = spark_build_settings()
+        read_rows = first_failing_rows_on_spark
+    else:
+        prepare_sources_for_dbt()
+    with environment_variables({**invoice_month_environment(dbt_vars), **environment}):
+        build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test", *arguments])
         for event in build.events():
             if isinstance(event, dg.AssetCheckResult) and not event.passed:
                 held.append(event)
             else:
                 yield event
     run_results = build.run_results()
-    failures = failed_dbt_nodes(run_results)
+    failures = failed_dbt_nodes(run_results, read_rows=read_rows)
     # A warn-severity test (R-INV-5's recipients, a partner not landed) bills the account and names
     # what it found: its rows go to the audit, the close's output, status and the Close status page.
-    warnings = failed_dbt_nodes(run_results, ("warn",))
+    warnings = failed_dbt_nodes(run_results, ("warn",), read_rows=read_rows)
     found = {finding["check"]: finding for finding in [*failures, *warnings] if finding["kind"] == "test"}
     for result in held:
         finding = found.get(result.check_name or "")
@@ -259,20 +293,23 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> It
     # A backfill arrives as one range; the models build every month of it in one dbt run.
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
+def callbill_dbt_models(
+    context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engine: CallbillEngine
+) -> Iterator[Any]:
     """Staging, rating and invoicing: the draft invoices of the invoice month(s)."""
     key_range = context.partition_key_range
     with connect() as con:
         from callbill.landing.land import ensure_raw_tables
 
-        ensure_raw_tables(con)  # a warehouse landed before an entity existed still has its (empty) source
+        if not engine.on_spark:
+            ensure_raw_tables(con)  # a warehouse landed before an entity existed still has its (empty) source
         record_event(
             con,
             "close_started",
             {"run_id": context.run.run_id, "months": f"{key_range.start}..{key_range.end}"},
             dbt_vars_for_invoice_months(key_range.start, key_range.end)["invoice_month_start"],
         )
-    yield from dbt_build(context, dbt)
+    yield from dbt_build(context, dbt, engine)
 
 
 @dbt_assets(
@@ -283,6 +320,8 @@ def callbill_dbt_models(context: dg.AssetExecutionContext, dbt: CallbillDbtResou
     dagster_dbt_translator=translator,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def callbill_ledger_models(context: dg.AssetExecutionContext, dbt: CallbillDbtResource) -> Iterator[Any]:
+def callbill_ledger_models(
+    context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engine: CallbillEngine
+) -> Iterator[Any]:
     """Payments, receivables, autopay charges and commissions, over every published invoice."""
-    yield from dbt_build(context, dbt)
+    yield from dbt_build(context, dbt, engine)

@@ -12,6 +12,7 @@ import dagster as dg
 from callbill.landing.contract import ENTITIES
 from callbill.landing.dagster_record import LANDING_GROUP, landing_asset_key
 from callbill.landing.land import LANDED_TABLES, land_folder
+from orchestration.defs.engine import CallbillEngine
 
 
 class LandingConfig(dg.Config):
@@ -45,10 +46,18 @@ def landed_table_description(table: str) -> str:
     ],
     can_subset=False,
 )
-def landed_files(context: dg.AssetExecutionContext, config: LandingConfig) -> Iterator[dg.MaterializeResult]:
+def landed_files(
+    context: dg.AssetExecutionContext, config: LandingConfig, engine: CallbillEngine
+) -> Iterator[dg.MaterializeResult]:
     report = land_folder(Path(config.landing_dir).expanduser().resolve())
     for failed in report.failed:
         context.log.error(f"{failed.path}: {failed.message}")
+    if engine.on_spark:
+        # What was landed, as the Parquet that a close on Spark registers (callbill/spark.py).
+        from callbill.spark import export_sources, spark_dir
+
+        exported = export_sources(spark_dir() / "sources")
+        context.log.info(f"handed {len(exported)} landed tables to Spark in {spark_dir() / 'sources'}")
     for table, metadata in report.landed_tables().items():
         yield dg.MaterializeResult(asset_key=landing_asset_key(table), metadata=metadata)
     if report.failed:

@@ -3,6 +3,7 @@
 import os
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 import dagster as dg
 import duckdb
@@ -13,6 +14,7 @@ from callbill.months import parse_invoice_month
 from callbill.published_calls import record_fingerprints
 from callbill.warehouse import connect, record_event, utc_now
 from orchestration.defs.dbt import PUBLISHED_SOURCE, callbill_dbt_models
+from orchestration.defs.engine import CallbillEngine
 from orchestration.defs.partitions import PARTITIONS_MEAN, invoice_months
 
 INVOICE_COLUMNS = "invoice_id, account_id, invoice_date, due_date, autopay_date, subtotal, tax_total, total"
@@ -93,6 +95,68 @@ def first_difference(con: duckdb.DuckDBPyConnection, invoice_id: str) -> str:
     )
 
 
+def reproduced_or_refused(invoice_month: str, details: dict[str, object]) -> dict[str, object]:
+    """A published month closed again: the outcome if its rebuilt drafts reproduce it, else refused."""
+    if details["differing_invoices"]:
+        raise PublicationRefused(
+            f"{invoice_month} is already published and {details['differing_invoices']} rebuilt invoice(s) differ "
+            f"from it ({details['first_difference']}); published invoices never change: corrections go on the "
+            "next invoice (R-INV-2)"
+        )
+    return {"status": "already published, reproduced unchanged", **details}
+
+
+def record_adjustments_applied(con: duckdb.DuckDBPyConnection, adjustments: list[tuple], invoice_date: str) -> None:
+    """R-AUDIT-1: each adjustment (credit, correction, account credit) that reached a customer."""
+    for invoice_id, key, description, amount in adjustments:
+        record_event(
+            con,
+            "adjustment_applied",
+            {"invoice_id": invoice_id, "adjustment": key, "description": description, "amount": str(amount)},
+            invoice_date,
+        )
+
+
+def publication_pause() -> None:
+    """Fault injection for the crash tests: hold the publication with half the month written."""
+    time.sleep(float(os.environ.get("CALLBILL_PUBLICATION_PAUSE_SECONDS", "0")))
+
+
+def publish_month_on_spark(invoice_month: str) -> dict[str, object]:
+    """publish_month on Spark: the month's partitions written, then its invoice_months row appended,
+    which publishes it (callbill/spark_warehouse.py); a published month is only compared."""
+    from callbill import spark_warehouse
+
+    spark = spark_warehouse.session()
+    invoice_date = parse_invoice_month(invoice_month).isoformat()
+    if spark_warehouse.is_published(spark, invoice_date):
+        (already,) = spark_warehouse.rows(
+            spark, f"select count(*) from published.invoices where invoice_date = {spark_warehouse.day(invoice_date)}"
+        )[0]
+        differing, first = spark_warehouse.drafts_differing_from_published(spark, invoice_date)
+        details: dict[str, object] = {"published_invoices": already, "differing_invoices": differing}
+        if differing:
+            details["first_difference"] = spark_warehouse.first_difference(spark, first)
+        with connect() as con:
+            record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
+        return reproduced_or_refused(invoice_month, details)
+    published_at = utc_now()
+    spark_warehouse.write_month(spark, invoice_date, published_at)
+    publication_pause()
+    first_call, republished = spark_warehouse.calls_published_before(spark, invoice_date)
+    if republished:
+        raise PublicationError(
+            f"{republished} rated call(s) of {invoice_month} are already published (e.g. {first_call})"
+        )
+    details = spark_warehouse.commit_month(spark, invoice_date, published_at)
+    spark_warehouse.mark_drafts_published(spark, invoice_date, published_at)
+    details["published_at"] = published_at.isoformat()
+    with connect() as con:
+        record_event(con, "publication", details, invoice_date)
+        record_adjustments_applied(con, spark_warehouse.adjustments_of(spark, invoice_date), invoice_date)
+    return {"status": "published", **details}
+
+
 def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[str, object]:
     """Append one month's drafts to published.* in one transaction; a published month is only compared."""
     invoice_date = parse_invoice_month(invoice_month).isoformat()
@@ -111,13 +175,7 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
                 details["first_difference"] = first_difference(con, first)
             record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
             con.execute("commit")
-            if differing:
-                raise PublicationRefused(
-                    f"{invoice_month} is already published and {differing} rebuilt invoice(s) differ from it "
-                    f"({details['first_difference']}); published invoices never change: corrections go on the "
-                    "next invoice (R-INV-2)"
-                )
-            return {"status": "already published, reproduced unchanged", **details}
+            return reproduced_or_refused(invoice_month, details)
         published_at = utc_now()
         con.execute(
             f"insert into published.invoices ({INVOICE_COLUMNS}, {INVOICE_ACCOUNT_COLUMNS}, status, published_at) "
@@ -130,8 +188,7 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             "from marts.fct_invoice_lines where invoice_date = ? order by invoice_id, invoice_line_id",
             [invoice_date],
         )
-        # Fault injection for the crash tests: hold the transaction open with half the month written.
-        time.sleep(float(os.environ.get("CALLBILL_PUBLICATION_PAUSE_SECONDS", "0")))
+        publication_pause()
         # The month's calls are published by reference: they stay in marts.fct_rated_calls, and the
         # invoice_months row below puts them in published.rated_calls (callbill/warehouse.py).
         # A call is published once: one hash join of the month's calls against the published ones.
@@ -186,18 +243,12 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             "published_at": published_at.isoformat(),
         }
         record_event(con, "publication", details, invoice_date)
-        # R-AUDIT-1: each adjustment (credit, correction, account credit) that reached a customer.
-        for invoice_id, key, description, amount in con.execute(
+        adjustments = con.execute(
             "select invoice_id, line_key, description, amount from published.invoice_lines "
             "where invoice_date = ? and line_type = 'adjustment' order by invoice_id, line_key",
             [invoice_date],
-        ).fetchall():
-            record_event(
-                con,
-                "adjustment_applied",
-                {"invoice_id": invoice_id, "adjustment": key, "description": description, "amount": str(amount)},
-                invoice_date,
-            )
+        ).fetchall()
+        record_adjustments_applied(con, adjustments, invoice_date)
         con.execute("commit")
     except PublicationRefused:
         raise
@@ -250,12 +301,12 @@ PUBLICATION_KEYS = [PUBLICATION, *(spec.key for spec in PUBLISHED_TABLE_SPECS)]
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=False,
 )
-def publish_invoices(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+def publish_invoices(context: dg.AssetExecutionContext, engine: CallbillEngine) -> Iterator[dg.MaterializeResult]:
     outcomes = {}
-    with connect() as con:
+    with nullcontext() if engine.on_spark else connect() as con:
         for month in context.partition_keys:
             try:
-                outcomes[month] = publish_month(con, month)
+                outcomes[month] = publish_month_on_spark(month) if engine.on_spark else publish_month(con, month)
             except PublicationRefused as refused:
                 raise dg.Failure(description=str(refused)) from None
             context.log.info(f"{month}: {outcomes[month]['status']}")

@@ -4,7 +4,8 @@ A suite (callbill/quality/suites.py) is `expectations/<name>.json` validating th
 of models/quality/ (`meta.model`), which the close's dbt step builds with the drafts for the months
 being closed. Checks read the model's rows into pandas and validate with an ephemeral GX context
 (GX's SQL path fails on DuckDB): in `callbill close`, in its GX worker process
-(callbill/quality/gx_worker.py); elsewhere in the step's own process.
+(callbill/quality/gx_worker.py); elsewhere in the step's own process. On Spark, GX's Spark
+datasource validates the model's Spark table in the step's process, where the Spark session is.
 """
 
 import functools
@@ -21,8 +22,10 @@ from callbill.months import dbt_vars_for_invoice_months
 from callbill.project import callbill_project
 from callbill.quality import gx_worker
 from callbill.quality.suites import Suite, load_suites
+from callbill.quality.suites import validate as validate_suite
 from callbill.warehouse import connect, record_event
 from orchestration.defs.dbt import callbill_dbt_models
+from orchestration.defs.engine import CallbillEngine
 from orchestration.defs.partitions import invoice_months
 
 
@@ -60,12 +63,21 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
         # the model that shapes the suite's rows: built by the same dbt step, for the same months
         additional_deps=[get_asset_key_for_model([callbill_dbt_models], suite.model)],
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+    def _check(context: dg.AssetCheckExecutionContext, engine: CallbillEngine) -> Iterator[dg.AssetCheckResult]:
         key_range = context.partition_key_range
         params = dbt_vars_for_invoice_months(key_range.start, key_range.end)
-        with connect() as con:
-            rows = con.execute(f"select * from {relation}").df()
-        failures = gx_worker.validate(suite, rows, on_fallback=context.log.warning)
+        if engine.on_spark:
+            from callbill.spark_warehouse import session
+
+            node = dbt_models()[suite.model]
+            rows = session().table(f"{node['schema']}.{node['alias']}")
+            failures = validate_suite(suite, rows)
+            rows_checked = rows.count()
+        else:
+            with connect() as con:
+                rows = con.execute(f"select * from {relation}").df()
+            failures = gx_worker.validate(suite, rows, on_fallback=context.log.warning)
+            rows_checked = len(rows)
         # Fault injection for the crash tests: a check still running when the close is killed.
         time.sleep(float(os.environ.get("CALLBILL_CHECK_PAUSE_SECONDS", "0")))
         if failures:
@@ -91,7 +103,7 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
             severity=dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN,
             description=describe_failures(failures) or "all passed",
             metadata={
-                "rows_checked": len(rows),
+                "rows_checked": rows_checked,
                 "expectations": len(suite.expectations),
                 "failed_expectations": len(failures),
                 "failures": dg.MetadataValue.json(failures),

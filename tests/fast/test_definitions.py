@@ -7,6 +7,7 @@ import duckdb
 from helpers import FIXTURES
 
 from orchestration.definitions import defs
+from orchestration.defs.engine import CallbillEngine
 from orchestration.defs.landing import landed_files
 
 
@@ -88,12 +89,19 @@ def test_the_published_tables_are_assets_of_the_publication_step_upstream_of_the
     assert {dg.AssetKey.from_user_string(k) for k in published} <= job.asset_layer.executable_asset_keys
 
 
-def test_landing_asset_lands_the_folder(warehouse):
+def test_landing_asset_lands_the_folder(warehouse, tmp_path, monkeypatch):
+    """With the spark engine, what landed is handed to Spark as Parquet too, a folder per batch."""
+    monkeypatch.setenv("CALLBILL_SPARK_DIR", str(tmp_path / "spark"))
     result = dg.materialize(
         [landed_files],
         run_config={"ops": {"landed_files": {"config": {"landing_dir": str(FIXTURES / "landing_small")}}}},
+        resources={"engine": CallbillEngine(name="spark")},
     )
     assert result.success
+    cdrs_for_spark = tmp_path / "spark" / "sources" / "raw" / "cdrs"
+    (batch,) = [path.name for path in cdrs_for_spark.iterdir() if path.name.startswith("landed_on=")]
+    files = f"{cdrs_for_spark}/{batch}/*.parquet"
+    assert duckdb.sql(f"select count(*) from read_parquet('{files}')").fetchall() == [(8,)]
     cdrs = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["landing", "cdrs"])]
     assert cdrs[0].materialization.metadata["rows_accepted"].value == 8
     # The switches' raw tables are landing assets too, not stubs in 'default'.

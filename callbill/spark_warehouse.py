@@ -1,0 +1,316 @@
+"""The close on Spark (`callbill --engine spark close`, docs/spark.md): the session the close's
+steps share with its dbt builds, publication, the published calls' fingerprints and the month's
+summary.
+
+A month is published by one row: its invoices and lines are written to the `*_written` tables (a
+partition per invoice month, overwritten whole if a killed close left one there), then its
+published.invoice_months row is appended. published.invoices, published.invoice_lines and
+published.rated_calls are views that show only months with that row (macros/spark_published.sql),
+so a close killed midway leaves nothing of its month visible (R-INV-1, R-INV-2).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from callbill.project import REPO_ROOT
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+# How the fingerprint of a month's calls was hashed on Spark (DuckDB records its own version).
+HASHED_BY = "spark xxhash64"
+INVOICE_COLUMNS = "invoice_id, account_id, due_date, autopay_date, subtotal, tax_total, total"
+LINE_COLUMNS = (
+    "invoice_line_id, invoice_id, account_id, line_type, product_code, description, quantity, unit_price, "
+    "amount, service_period_start, service_period_end, item_ids, line_key"
+)
+
+
+@functools.cache
+def profile_parameters() -> dict[str, str]:
+    """The spark target's session settings (profiles/profiles.yml), rendered as dbt renders them."""
+    from argparse import Namespace
+
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(os.environ)
+    set_from_args(Namespace(), None)
+    raw = read_profile(str(REPO_ROOT / "profiles"))
+    profile = Profile.from_raw_profiles(raw, "callbill", ProfileRenderer({}), target_override="spark")
+    return dict(profile.credentials.server_side_parameters)
+
+
+def session() -> SparkSession:
+    """This process's Spark session with the spark target's settings: dbt-spark (session method)
+    builds in the same session, so the close's steps and its dbt builds see the same tables."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        from callbill.spark import SparkError
+
+        raise SparkError("pyspark is not installed in this environment: run `make spark-install`") from None
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in profile_parameters().items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    # Spark's warnings (each of dbt-spark's queries asks for the session again) are not the close's.
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def rows(spark: SparkSession, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in spark.sql(sql).collect()]
+
+
+def table_exists(spark: SparkSession, schema: str, table: str) -> bool:
+    return spark.catalog.tableExists(f"{schema}.{table}")
+
+
+def day(value: date | str) -> str:
+    """A date literal of Spark SQL."""
+    return f"date '{date.fromisoformat(str(value)).isoformat()}'"
+
+
+def fingerprint_sql(which_months: str) -> str:
+    """Per invoice_date of published.rated_calls matching which_months: count, total cost and an
+    order-free hash over each call's id and cost."""
+    return f"""
+        select invoice_date, count(*) as rated_calls, coalesce(sum(total_cost), 0) as rated_calls_cost,
+            coalesce(bit_xor(xxhash64(call_id, total_cost)), 0) as rated_calls_fingerprint
+        from published.rated_calls
+        where {which_months}
+        group by invoice_date
+    """
+
+
+def changed_months(spark: SparkSession) -> list[tuple[str, int, Decimal, int, Decimal]]:
+    """Published months whose calls differ from their fingerprint: (month, calls and cost when
+    published, calls and cost now), oldest first."""
+    return rows(
+        spark,
+        f"""
+        with now as ({fingerprint_sql("true")})
+        select date_format(months.invoice_date, 'yyyy-MM'), months.rated_calls, months.rated_calls_cost,
+            coalesce(now.rated_calls, 0), coalesce(now.rated_calls_cost, 0)
+        from published.invoice_months as months
+        left join now on months.invoice_date = now.invoice_date
+        where months.rated_calls <> coalesce(now.rated_calls, 0)
+            or months.rated_calls_cost <> coalesce(now.rated_calls_cost, 0)
+            or (months.rated_calls_hashed_by = '{HASHED_BY}'
+                and months.rated_calls_fingerprint <> coalesce(now.rated_calls_fingerprint, 0))
+        order by months.invoice_date
+        """,
+    )
+
+
+def drafts_differing_from_published(spark: SparkSession, invoice_date: str) -> tuple[int, str | None]:
+    d = day(invoice_date)
+    return rows(
+        spark,
+        f"""
+        with drafts as (select {LINE_COLUMNS} from marts.fct_invoice_lines where invoice_date = {d}),
+        published as (select {LINE_COLUMNS} from published.invoice_lines where invoice_date = {d}),
+        differing_lines as (
+            (select * from drafts except select * from published)
+            union all
+            (select * from published except select * from drafts)
+        ),
+        differing_invoices as (
+            (select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = {d}
+             except select {INVOICE_COLUMNS} from published.invoices where invoice_date = {d})
+            union all
+            (select {INVOICE_COLUMNS} from published.invoices where invoice_date = {d}
+             except select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = {d})
+        )
+        select count(distinct invoice_id), min(invoice_id) from (
+            select invoice_id from differing_lines union all select invoice_id from differing_invoices
+        )
+        """,
+    )[0]
+
+
+def first_difference(spark: SparkSession, invoice_id: str) -> str:
+    quoted = invoice_id.replace("'", "\\'")
+    published, rebuilt = (
+        rows(
+            spark,
+            f"select (select total from {invoices} where invoice_id = '{quoted}'), "
+            f"(select count(*) from {lines} where invoice_id = '{quoted}')",
+        )[0]
+        for invoices, lines in (
+            ("published.invoices", "published.invoice_lines"),
+            ("marts.fct_invoices", "marts.fct_invoice_lines"),
+        )
+    )
+    return (
+        f"e.g. {invoice_id}: published total {published[0]} in {published[1]} line(s), "
+        f"rebuilt {rebuilt[0]} in {rebuilt[1]} line(s)"
+    )
+
+
+def is_published(spark: SparkSession, invoice_date: str) -> bool:
+    found = rows(spark, f"select count(*) from published.invoice_months where invoice_date = {day(invoice_date)}")
+    return found[0][0] > 0
+
+
+def write_month(spark: SparkSession, invoice_date: str, published_at: datetime) -> None:
+    """The month's invoices and lines into their published partitions, replacing what a killed close
+    may have left there; nothing of them is visible until the month's invoice_months row exists."""
+    d, at = day(invoice_date), f"timestamp '{published_at.isoformat(sep=' ')}'"
+    spark.sql(
+        f"insert overwrite table published.invoices_written partition (invoice_date = {d}) "
+        f"select {INVOICE_COLUMNS}, 'published', {at}, account_name, tax_exempt_certificate_id "
+        f"from marts.fct_invoices where invoice_date = {d}"
+    )
+    spark.sql(
+        f"insert overwrite table published.invoice_lines_written partition (invoice_date = {d}) "
+        f"select {LINE_COLUMNS} from marts.fct_invoice_lines where invoice_date = {d}"
+    )
+
+
+def calls_published_before(spark: SparkSession, invoice_date: str) -> tuple[str | None, int]:
+    """The month's rated calls that an earlier month already published (a call is published once)."""
+    d = day(invoice_date)
+    return rows(
+        spark,
+        f"select min(call_id), count(*) from marts.fct_rated_calls where invoice_date = {d} "
+        f"and call_id in (select call_id from published.rated_calls)",
+    )[0]
+
+
+def commit_month(spark: SparkSession, invoice_date: str, published_at: datetime) -> dict[str, Any]:
+    """Publish the written month: its invoice_months row, with its totals and its calls' fingerprint."""
+    d, at = day(invoice_date), f"timestamp '{published_at.isoformat(sep=' ')}'"
+    spark.sql(
+        f"""
+        insert into published.invoice_months
+        select {d}, {at},
+            (select max(calls_landed_through) from intermediate.int_calls_landed_through),
+            (select count(*) from published.invoices_written where invoice_date = {d}),
+            (select coalesce(sum(total), 0) from published.invoices_written where invoice_date = {d}),
+            coalesce(calls.rated_calls, 0), coalesce(calls.rated_calls_cost, 0),
+            coalesce(calls.rated_calls_fingerprint, 0), '{HASHED_BY}'
+        from (select 1) as one
+        left join (
+            select count(*) as rated_calls, coalesce(sum(total_cost), 0) as rated_calls_cost,
+                coalesce(bit_xor(xxhash64(call_id, total_cost)), 0) as rated_calls_fingerprint
+            from marts.fct_rated_calls where invoice_date = {d}
+        ) as calls on true
+        """
+    )
+    invoices, total, calls, lines, usf = rows(
+        spark,
+        f"""select invoices, total, rated_calls,
+            (select count(*) from published.invoice_lines where invoice_date = {d}),
+            (select coalesce(sum(amount), 0) from published.invoice_lines
+             where invoice_date = {d} and line_type = 'usf')
+        from published.invoice_months where invoice_date = {d}""",
+    )[0]
+    return {"invoices": invoices, "lines": lines, "calls": calls, "months": 1, "total": str(total), "usf": str(usf)}
+
+
+def mark_drafts_published(spark: SparkSession, invoice_date: str, published_at: datetime) -> None:
+    """marts.fct_invoices says the month is published, as on DuckDB: its partition rewritten with
+    the status (Parquet has no UPDATE; the rows are read before the partition is replaced)."""
+    from pyspark.sql import functions as F
+
+    table = spark.table("marts.fct_invoices")
+    month = (
+        table.where(F.col("invoice_date") == F.lit(date.fromisoformat(invoice_date)))
+        .withColumn("status", F.lit("published"))
+        .withColumn("published_at", F.lit(published_at).cast("timestamp"))
+        .localCheckpoint()
+    )
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    month.select(*table.columns).write.insertInto("marts.fct_invoices", overwrite=True)
+
+
+def adjustments_of(spark: SparkSession, invoice_date: str) -> list[tuple[str, str, str, Decimal]]:
+    return rows(
+        spark,
+        "select invoice_id, line_key, description, amount from published.invoice_lines "
+        f"where invoice_date = {day(invoice_date)} and line_type = 'adjustment' order by invoice_id, line_key",
+    )
+
+
+def invoice_months(spark: SparkSession) -> list[tuple[Any, ...]]:
+    """`callbill status`'s invoice months from the Spark tables: month, drafts, draft total,
+    published invoices, published total, published at."""
+    if not table_exists(spark, "published", "invoice_months"):
+        return []
+    drafts = (
+        "select invoice_date, count(*) as drafts, sum(total) as drafted_total from marts.fct_invoices group by 1"
+        if table_exists(spark, "marts", "fct_invoices")
+        else "select cast(null as date) as invoice_date, 0 as drafts, 0 as drafted_total where false"
+    )
+    return rows(
+        spark,
+        f"""
+        with drafts as ({drafts}),
+        published as (
+            select invoice_date, count(*) as published, sum(total) as published_total,
+                max(published_at) as published_at
+            from published.invoices group by 1
+            union all
+            select invoice_date, 0, 0, published_at from published.invoice_months
+            where invoice_date not in (select invoice_date from published.invoices)
+        )
+        select date_format(invoice_date, 'yyyy-MM'), coalesce(drafts, 0), drafted_total,
+            coalesce(published, 0), published_total, published_at
+        from drafts full outer join published using (invoice_date)
+        order by invoice_date
+        """,
+    )
+
+
+def month_summary(spark: SparkSession, start: str, end: str) -> dict[str, object]:
+    """What `callbill close` prints, from the Spark tables (callbill/close.py month_summary)."""
+    between = f"invoice_date between {day(start)} and {day(end)}"
+    row = (0, 0, 0, 0, 0)
+    if table_exists(spark, "marts", "fct_invoices"):
+        row = rows(
+            spark,
+            f"""select
+                (select count(distinct account_id) from marts.fct_invoices where {between}),
+                (select count(*) from marts.fct_invoices where {between}),
+                (select coalesce(sum(total), 0) from marts.fct_invoices where {between}),
+                (select coalesce(sum(amount), 0) from marts.fct_invoice_lines where {between} and line_type = 'usf'),
+                (select count(*) from marts.fct_rated_calls where {between})""",
+        )[0]
+    published = (0, 0)
+    if table_exists(spark, "published", "invoices"):
+        published = rows(spark, f"select count(*), coalesce(sum(total), 0) from published.invoices where {between}")[0]
+    unbilled, unapplied = {}, (0, 0)
+    if table_exists(spark, "marts", "fct_unapplied_adjustments"):
+        unapplied = rows(
+            spark, f"select count(*), coalesce(sum(amount), 0) from marts.fct_unapplied_adjustments where {between}"
+        )[0]
+    if table_exists(spark, "marts", "fct_unbilled_calls"):
+        unbilled = dict(
+            rows(
+                spark,
+                f"select reason, count(*) from marts.fct_unbilled_calls where {between} "
+                "group by reason order by reason",
+            )
+        )
+    return {
+        "accounts": row[0],
+        "invoices": row[1],
+        "amount_billed": row[2],
+        "usf_billed": row[3],
+        "rated_calls": row[4],
+        "unbilled_calls": unbilled,
+        "unapplied_adjustments": unapplied[0],
+        "unapplied_adjustments_amount": unapplied[1],
+        "published_invoices": published[0],
+        "published_total": published[1],
+    }
