@@ -196,7 +196,7 @@ class JobOutcome:
     errors: list[str] = field(default_factory=list)
 
 
-def run_job(job_name: str, invoice_month: str) -> JobOutcome:
+def run_job(job_name: str, invoice_month: str, engine: str = "duckdb") -> JobOutcome:
     """Run a monthly job (autopay_run, commission_payout) in process for one invoice month."""
     parse_invoice_month(invoice_month)
     from orchestration.definitions import defs
@@ -209,7 +209,7 @@ def run_job(job_name: str, invoice_month: str) -> JobOutcome:
                 instance=instance,
                 raise_on_error=False,
                 tags={"dagster/user": actor(), "callbill/command": job_name},
-                run_config={"loggers": {"close_progress": {}}},
+                run_config={"loggers": {"close_progress": {}}, "resources": {"engine": {"config": {"name": engine}}}},
             )
     outcome = JobOutcome(result.success)
     for event in result.get_asset_materialization_events():
@@ -292,6 +292,11 @@ def month_summary(first: str, last: str, warehouse: Path | None = None) -> dict[
                     [start, end],
                 ).fetchall()
             )
+    return summary_of(row, published, unbilled, unapplied)
+
+
+def summary_of(row: tuple, published: tuple, unbilled: dict[str, int], unapplied: tuple) -> dict[str, object]:
+    """The close's summary from its counts, on either engine."""
     return {
         "accounts": row[0],
         "invoices": row[1],

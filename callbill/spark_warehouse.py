@@ -138,23 +138,14 @@ def drafts_differing_from_published(spark: SparkSession, invoice_date: str) -> t
     )[0]
 
 
-def first_difference(spark: SparkSession, invoice_id: str) -> str:
+def invoice_total_and_lines(spark: SparkSession, invoices: str, lines: str, invoice_id: str) -> tuple[Any, ...]:
+    """One invoice's total in the invoices table and its number of lines in the lines table."""
     quoted = invoice_id.replace("'", "\\'")
-    published, rebuilt = (
-        rows(
-            spark,
-            f"select (select total from {invoices} where invoice_id = '{quoted}'), "
-            f"(select count(*) from {lines} where invoice_id = '{quoted}')",
-        )[0]
-        for invoices, lines in (
-            ("published.invoices", "published.invoice_lines"),
-            ("marts.fct_invoices", "marts.fct_invoice_lines"),
-        )
-    )
-    return (
-        f"e.g. {invoice_id}: published total {published[0]} in {published[1]} line(s), "
-        f"rebuilt {rebuilt[0]} in {rebuilt[1]} line(s)"
-    )
+    return rows(
+        spark,
+        f"select (select total from {invoices} where invoice_id = '{quoted}'), "
+        f"(select count(*) from {lines} where invoice_id = '{quoted}')",
+    )[0]
 
 
 def is_published(spark: SparkSession, invoice_date: str) -> bool:
@@ -247,29 +238,10 @@ def invoice_months(spark: SparkSession) -> list[tuple[Any, ...]]:
     published invoices, published total, published at."""
     if not table_exists(spark, "published", "invoice_months"):
         return []
-    drafts = (
-        "select invoice_date, count(*) as drafts, sum(total) as drafted_total from marts.fct_invoices group by 1"
-        if table_exists(spark, "marts", "fct_invoices")
-        else "select cast(null as date) as invoice_date, 0 as drafts, 0 as drafted_total where false"
-    )
-    return rows(
-        spark,
-        f"""
-        with drafts as ({drafts}),
-        published as (
-            select invoice_date, count(*) as published, sum(total) as published_total,
-                max(published_at) as published_at
-            from published.invoices group by 1
-            union all
-            select invoice_date, 0, 0, published_at from published.invoice_months
-            where invoice_date not in (select invoice_date from published.invoices)
-        )
-        select date_format(invoice_date, 'yyyy-MM'), coalesce(drafts, 0), drafted_total,
-            coalesce(published, 0), published_total, published_at
-        from drafts full outer join published using (invoice_date)
-        order by invoice_date
-        """,
-    )
+    from callbill.status import invoice_months_sql
+
+    drafted = table_exists(spark, "marts", "fct_invoices")
+    return rows(spark, invoice_months_sql("date_format(invoice_date, 'yyyy-MM')", drafted))
 
 
 def month_summary(spark: SparkSession, start: str, end: str) -> dict[str, object]:
@@ -302,15 +274,6 @@ def month_summary(spark: SparkSession, start: str, end: str) -> dict[str, object
                 "group by reason order by reason",
             )
         )
-    return {
-        "accounts": row[0],
-        "invoices": row[1],
-        "amount_billed": row[2],
-        "usf_billed": row[3],
-        "rated_calls": row[4],
-        "unbilled_calls": unbilled,
-        "unapplied_adjustments": unapplied[0],
-        "unapplied_adjustments_amount": unapplied[1],
-        "published_invoices": published[0],
-        "published_total": published[1],
-    }
+    from callbill.close import summary_of
+
+    return summary_of(row, published, unbilled, unapplied)

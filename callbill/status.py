@@ -26,6 +26,32 @@ def warehouse_status(warehouse: Path | None = None, on_spark: bool = False) -> d
     return report
 
 
+def invoice_months_sql(month: str, drafted: bool) -> str:
+    """Each invoice month's drafts and published invoices (DuckDB and Spark SQL alike; `month` is
+    the engine's expression for YYYY-MM): month, drafts, draft total, published, published total,
+    published at."""
+    drafts = (
+        "select invoice_date, count(*) as drafts, sum(total) as drafted_total from marts.fct_invoices group by 1"
+        if drafted
+        else "select cast(null as date) as invoice_date, 0 as drafts, 0 as drafted_total where false"
+    )
+    return f"""
+        with drafts as ({drafts}),
+        published as (
+            select invoice_date, count(*) as published, sum(total) as published_total,
+                max(published_at) as published_at
+            from published.invoices group by 1
+            union all
+            -- a month published with no invoices (closed before any account was in service)
+            select invoice_date, 0, 0, published_at from published.invoice_months
+            where invoice_date not in (select invoice_date from published.invoices)
+        )
+        select {month}, coalesce(drafts, 0), drafted_total, coalesce(published, 0), published_total, published_at
+        from drafts full outer join published using (invoice_date)
+        order by invoice_date
+    """
+
+
 def duckdb_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
     with connect(warehouse) as con:
         landed = con.execute(
@@ -34,28 +60,8 @@ def duckdb_status(warehouse: Path | None = None) -> dict[str, list[tuple]]:
             from raw.landed_files group by entity order by entity
             """
         ).fetchall()
-        drafts_sql = (
-            "select invoice_date, count(*) as drafts, sum(total) as drafted_total from marts.fct_invoices group by 1"
-            if table_exists(con, "marts", "fct_invoices")
-            else "select null::date as invoice_date, 0 as drafts, 0 as drafted_total where false"
-        )
         months = con.execute(
-            f"""
-            with drafts as ({drafts_sql}),
-            published as (
-                select invoice_date, count(*) as published, sum(total) as published_total,
-                    max(published_at) as published_at
-                from published.invoices group by 1
-                union all
-                -- a month published with no invoices (closed before any account was in service)
-                select invoice_date, 0, 0, published_at from published.invoice_months
-                where invoice_date not in (select invoice_date from published.invoices)
-            )
-            select strftime(invoice_date, '%Y-%m'), coalesce(drafts, 0), drafted_total,
-                coalesce(published, 0), published_total, published_at
-            from drafts full outer join published using (invoice_date)
-            order by invoice_date
-            """
+            invoice_months_sql("strftime(invoice_date, '%Y-%m')", table_exists(con, "marts", "fct_invoices"))
         ).fetchall()
         # What the checks of each month's latest close run found: failures (a later passing run
         # clears them) and warnings, with the rows each names.

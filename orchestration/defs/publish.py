@@ -2,7 +2,7 @@
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 
 import dagster as dg
@@ -76,14 +76,11 @@ def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date
     ).fetchone()
 
 
-def first_difference(con: duckdb.DuckDBPyConnection, invoice_id: str) -> str:
-    """What differs in one invoice, for the refusal: its published and rebuilt totals and line counts."""
+def first_difference(total_and_lines: Callable[[str, str], tuple], invoice_id: str) -> str:
+    """What differs in one invoice, for the refusal: its published and rebuilt totals and line counts
+    (total_and_lines(invoices table, lines table) reads them on the engine)."""
     published, rebuilt = (
-        con.execute(
-            f"select (select total from {invoices} where invoice_id = $id), "
-            f"(select count(*) from {lines} where invoice_id = $id)",
-            {"id": invoice_id},
-        ).fetchone()
+        total_and_lines(invoices, lines)
         for invoices, lines in (
             ("published.invoices", "published.invoice_lines"),
             ("marts.fct_invoices", "marts.fct_invoice_lines"),
@@ -136,7 +133,9 @@ def publish_month_on_spark(invoice_month: str) -> dict[str, object]:
         differing, first = spark_warehouse.drafts_differing_from_published(spark, invoice_date)
         details: dict[str, object] = {"published_invoices": already, "differing_invoices": differing}
         if differing:
-            details["first_difference"] = spark_warehouse.first_difference(spark, first)
+            details["first_difference"] = first_difference(
+                lambda invoices, lines: spark_warehouse.invoice_total_and_lines(spark, invoices, lines, first), first
+            )
         with connect() as con:
             record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
         return reproduced_or_refused(invoice_month, details)
@@ -172,7 +171,14 @@ def publish_month(con: duckdb.DuckDBPyConnection, invoice_month: str) -> dict[st
             differing, first = drafts_differing_from_published(con, invoice_date)
             details = {"published_invoices": already, "differing_invoices": differing}
             if differing:
-                details["first_difference"] = first_difference(con, first)
+                details["first_difference"] = first_difference(
+                    lambda invoices, lines: con.execute(
+                        f"select (select total from {invoices} where invoice_id = $id), "
+                        f"(select count(*) from {lines} where invoice_id = $id)",
+                        {"id": first},
+                    ).fetchone(),
+                    first,
+                )
             record_event(con, "publication_refused" if differing else "publication_reproduced", details, invoice_date)
             con.execute("commit")
             return reproduced_or_refused(invoice_month, details)
