@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from callbill.months import parse_invoice_month, project_vars
-from callbill.warehouse import record_event, utc_now, warehouse_path
+from callbill.warehouse import connect, record_event, utc_now, warehouse_path
 
 AUTOPAY_DAY = project_vars()["autopay_day"]  # R-CAL-5
 PAYOUT_DAY = project_vars()["payout_day"]  # R-COMM-1
@@ -71,6 +71,34 @@ def write_autopay_file(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
         "where invoice_month = ? order by account_id, invoice_id",
         [invoice_date],
     ).fetchall()
+    return autopay_file(con, rows, invoice_month, out_dir)
+
+
+def write_autopay_file_on_spark(invoice_month: str, out_dir: Path | None = None) -> ExportResult:
+    """write_autopay_file from the Spark tables of a Spark close; the audit event in the warehouse."""
+    from callbill import spark_warehouse
+
+    spark = spark_warehouse.session()
+    invoice_date = parse_invoice_month(invoice_month)
+    if not spark_warehouse.is_published(spark, invoice_date.isoformat()):
+        raise MonthNotPublished(
+            f"{invoice_month} is not published on Spark: close it first "
+            f"(`callbill --engine spark close {invoice_month}`)"
+        )
+    rows = spark_warehouse.rows(
+        spark,
+        f"select {', '.join(AUTOPAY_COLUMNS)} from marts.rpt_autopay_charges "
+        f"where invoice_month = {spark_warehouse.day(invoice_date)} order by account_id, invoice_id",
+    )
+    with connect() as con:
+        return autopay_file(con, rows, invoice_month, out_dir)
+
+
+def autopay_file(
+    con: duckdb.DuckDBPyConnection, rows: list[tuple], invoice_month: str, out_dir: Path | None
+) -> ExportResult:
+    """The autopay file of these charges, and its audit event."""
+    invoice_date = parse_invoice_month(invoice_month)
     result = ExportResult(run_date=rows[0][0] if rows else invoice_date.replace(day=AUTOPAY_DAY))
     path = (out_dir or exports_dir() / "autopay") / f"autopay_{invoice_month}.csv"
     _write(path, AUTOPAY_COLUMNS, rows)
@@ -124,12 +152,8 @@ def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
     try:
         record_payouts_sent_before_the_ledger(con)
         # A payout that ran before (its audit event) is reproduced, even one that paid nothing.
-        paid_before = con.execute(
-            "select count(*) from audit.billing_events where event_type = 'commission_payout' "
-            "and details->>'payout_date' = ?",
-            [payout_date.isoformat()],
-        ).fetchone()[0]
-        if not paid_before:
+        ran_before = paid_before(con, payout_date)
+        if not ran_before:
             # What is due by the payout date (the dbt model marts.rpt_payouts_due), recorded as paid
             # by it: a clawback of a reversed spiff has no dates of its own, it is due at this payout
             # and earned on its date.
@@ -149,33 +173,86 @@ def write_payout_files(con: duckdb.DuckDBPyConnection, invoice_month: str, out_d
             "order by partner_id, commission_type, account_id, invoice_id",
             [payout_date],
         ).fetchall()
-        result = ExportResult(run_date=payout_date)
-        folder = out_dir or exports_dir() / "payouts" / invoice_month
-        if folder.exists():
-            for stale in folder.glob("*.csv"):
-                stale.unlink()
-        for partner in sorted({r[0] for r in rows}):
-            partner_rows = [r for r in rows if r[0] == partner]
-            path = folder / f"payout_{invoice_month}_{partner}.csv"
-            _write(path, PAYOUT_COLUMNS, partner_rows)
-            total = sum((r[5] for r in partner_rows), Decimal("0.00"))
-            result.files.append(path)
-            result.by_file[path.name] = {"rows": len(partner_rows), "total": str(total)}
-        result.rows = len(rows)
-        result.total = sum((r[5] for r in rows), Decimal("0.00"))
-        record_event(
-            con,
-            "commission_payout",
-            {
-                "payout_date": payout_date.isoformat(),
-                "partners": result.by_file,
-                "total": str(result.total),
-                "reproduced": bool(paid_before),
-            },
-            payout_date.replace(day=1).isoformat(),
-        )
+        result = payout_files(con, rows, invoice_month, bool(ran_before), out_dir)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+    return result
+
+
+def paid_before(con: duckdb.DuckDBPyConnection, payout_date: date) -> int:
+    """Whether the payout of this date ran before (its audit event), even one that paid nothing."""
+    return con.execute(
+        "select count(*) from audit.billing_events where event_type = 'commission_payout' "
+        "and details->>'payout_date' = ?",
+        [payout_date.isoformat()],
+    ).fetchone()[0]
+
+
+def write_payout_files_on_spark(invoice_month: str, out_dir: Path | None = None) -> ExportResult:
+    """write_payout_files from the Spark tables of a Spark close. What is due is appended to
+    published.commission_payouts in one write (its job commits all of the payout or none), unless
+    the payout ran before (its audit event) or its rows are there (a run stopped before its event):
+    a commission is paid once. The audit event goes to the warehouse."""
+    from callbill import spark_warehouse
+
+    spark = spark_warehouse.session()
+    payout_date = parse_invoice_month(invoice_month).replace(day=PAYOUT_DAY)
+    day = spark_warehouse.day(payout_date)
+    with connect() as con:
+        ran_before = paid_before(con, payout_date)
+    recorded = spark_warehouse.rows(
+        spark, f"select count(*) from published.commission_payouts where payout_date = {day}"
+    )[0][0]
+    if not ran_before and not recorded:
+        paid_at = f"timestamp '{utc_now().isoformat(sep=' ')}'"
+        spark.sql(
+            f"""
+            insert into published.commission_payouts
+            select {day}, partner_id, account_id, invoice_id, commission_type, basis_amount, amount,
+                coalesce(earned_date, {day}), {paid_at}
+            from marts.rpt_payouts_due
+            where coalesce(payout_date, {day}) <= {day}
+            """
+        )
+    rows = spark_warehouse.rows(
+        spark,
+        f"select {', '.join(PAYOUT_COLUMNS)} from published.commission_payouts where payout_date = {day} "
+        "order by partner_id, commission_type, account_id, invoice_id",
+    )
+    with connect() as con:
+        return payout_files(con, rows, invoice_month, bool(ran_before or recorded), out_dir)
+
+
+def payout_files(
+    con: duckdb.DuckDBPyConnection, rows: list[tuple], invoice_month: str, reproduced: bool, out_dir: Path | None
+) -> ExportResult:
+    """One file per partner of the payout's rows (the month's files rewritten whole), and its audit event."""
+    payout_date = parse_invoice_month(invoice_month).replace(day=PAYOUT_DAY)
+    result = ExportResult(run_date=payout_date)
+    folder = out_dir or exports_dir() / "payouts" / invoice_month
+    if folder.exists():
+        for stale in folder.glob("*.csv"):
+            stale.unlink()
+    for partner in sorted({r[0] for r in rows}):
+        partner_rows = [r for r in rows if r[0] == partner]
+        path = folder / f"payout_{invoice_month}_{partner}.csv"
+        _write(path, PAYOUT_COLUMNS, partner_rows)
+        total = sum((r[5] for r in partner_rows), Decimal("0.00"))
+        result.files.append(path)
+        result.by_file[path.name] = {"rows": len(partner_rows), "total": str(total)}
+    result.rows = len(rows)
+    result.total = sum((r[5] for r in rows), Decimal("0.00"))
+    record_event(
+        con,
+        "commission_payout",
+        {
+            "payout_date": payout_date.isoformat(),
+            "partners": result.by_file,
+            "total": str(result.total),
+            "reproduced": reproduced,
+        },
+        payout_date.replace(day=1).isoformat(),
+    )
     return result

@@ -1,9 +1,19 @@
 """After publication: the autopay run on the 10th (R-CAL-5) and the partner payout on the 15th (R-COMM-1)."""
 
+from contextlib import nullcontext
+
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from callbill.outputs.exports import AUTOPAY_DAY, PAYOUT_DAY, MonthNotPublished, write_autopay_file, write_payout_files
+from callbill.outputs.exports import (
+    AUTOPAY_DAY,
+    PAYOUT_DAY,
+    MonthNotPublished,
+    write_autopay_file,
+    write_autopay_file_on_spark,
+    write_payout_files,
+    write_payout_files_on_spark,
+)
 from callbill.outputs.snapshot import write_snapshot
 from callbill.warehouse import connect
 from orchestration.defs.dbt import PUBLISHED_SOURCE, callbill_ledger_models
@@ -13,16 +23,6 @@ from orchestration.defs.publish import source_spec
 
 AUTOPAY_JOB_NAME = "autopay_run"
 PAYOUT_JOB_NAME = "commission_payout"
-
-
-def refuse_on_spark(engine: CallbillEngine, files: str) -> None:
-    """The payment files are written from the DuckDB warehouse's ledgers; on Spark they would be
-    written from tables no Spark close fills, so the step stops before writing anything."""
-    if engine.on_spark:
-        raise dg.Failure(
-            description=f"{files} cannot be written on the spark engine yet: it is written from the DuckDB "
-            "warehouse (docs/spark.md); run this job with the duckdb engine on a warehouse closed on DuckDB"
-        )
 
 
 @dg.asset(
@@ -35,12 +35,11 @@ def refuse_on_spark(engine: CallbillEngine, files: str) -> None:
     "method for every autopay account that owes on its published invoices on the 10th.",
 )
 def autopay_charge_file(context: dg.AssetExecutionContext, engine: CallbillEngine) -> dg.MaterializeResult:
-    refuse_on_spark(engine, "the autopay charge file")
     runs = {}
-    with connect() as con:
+    with nullcontext() if engine.on_spark else connect() as con:
         for month in context.partition_keys:
             try:
-                result = write_autopay_file(con, month)
+                result = write_autopay_file_on_spark(month) if engine.on_spark else write_autopay_file(con, month)
             except MonthNotPublished as refused:
                 raise dg.Failure(description=str(refused)) from None
             context.log.info(f"{month}: {result.rows} autopay charge(s), USD {result.total}: {result.files[0]}")
@@ -63,11 +62,10 @@ def autopay_charge_file(context: dg.AssetExecutionContext, engine: CallbillEngin
     "invoices (R-COMM-2), spiffs earned by full payment the month before (R-COMM-3), clawbacks.",
 )
 def commission_payout_files(context: dg.AssetExecutionContext, engine: CallbillEngine) -> dg.MaterializeResult:
-    refuse_on_spark(engine, "the partner payout files")
     payouts = {}
-    with connect() as con:
+    with nullcontext() if engine.on_spark else connect() as con:
         for month in context.partition_keys:
-            result = write_payout_files(con, month)
+            result = write_payout_files_on_spark(month) if engine.on_spark else write_payout_files(con, month)
             context.log.info(f"{len(result.files)} partner file(s), USD {result.total} payable {result.run_date}")
             payouts[result.run_date.isoformat()] = {"partners": result.by_file, "total": str(result.total)}
     return dg.MaterializeResult(metadata={"payouts": dg.MetadataValue.json(payouts)})

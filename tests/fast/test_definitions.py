@@ -282,16 +282,3 @@ def test_a_dbt_debug_event_is_parsed_when_first_read_into_the_same_message():
     written = SQLQuery(conn_name="c", sql="select 3", node_info={})
     written.sql = "select 4"
     assert written.sql == "select 4" and written.conn_name == "c"
-
-
-def test_the_payment_files_refuse_the_spark_engine_rather_than_write_from_an_empty_warehouse(tmp_path):
-    """The autopay and payout files are written from the DuckDB warehouse's ledgers (docs/spark.md)."""
-    from click.testing import CliRunner
-
-    from callbill.cli import main
-
-    for command in ("autopay", "payout"):
-        arguments = ["--warehouse", str(tmp_path / "w.duckdb"), "--engine", "spark", command, "2026-05"]
-        result = CliRunner().invoke(main, arguments)
-        assert result.exit_code == 1
-        assert result.stderr.startswith(f"callbill: `callbill {command}` writes its files from the DuckDB warehouse; ")

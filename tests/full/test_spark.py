@@ -29,6 +29,7 @@ import pytest
 from helpers import query, run
 
 from callbill.spark_cluster import Cluster
+from callbill.warehouse import environment_variables
 
 pytestmark = pytest.mark.spark
 
@@ -134,6 +135,9 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory, spark_cluster: Cluste
         run("land", str(landing))
         run("close", "2026-04")
         run("close", "2026-05")
+        with environment_variables({"CALLBILL_EXPORTS": str(reference / "exports")}):
+            run("autopay", "2026-05")
+            run("payout", "2026-05")
     warehouse = reference / "warehouse" / "callbill.duckdb"
     steps |= {
         "close April": finished(close_april),
@@ -161,8 +165,27 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory, spark_cluster: Cluste
     # The ledgers over every published invoice.
     selects |= {(table, LEDGER): select_ledger(table, compared_columns(warehouse, "marts", table)) for table in LEDGERS}
     duckdb_rows = {key: query(warehouse, sql) for key, sql in selects.items()}
-    spark_rows = spark_tables(on_spark / "spark", selects)
-    return {"duckdb": duckdb_rows, "spark": spark_rows, "steps": steps, "killed": killed}
+    spark_rows, spark_files = spark_tables(on_spark / "spark", selects)
+    return {
+        "duckdb": duckdb_rows,
+        "spark": spark_rows,
+        "steps": steps,
+        "killed": killed,
+        "files": {"duckdb": files_under(reference / "exports"), "spark": spark_files},
+        "payout ledger": {engine: parquet_or_table(engine, reference, on_spark) for engine in ("duckdb", "spark")},
+    }
+
+
+def parquet_or_table(engine: str, reference: Path, on_spark: Path) -> list[tuple]:
+    """published.commission_payouts's rows on each engine, paid_at aside."""
+    columns = "payout_date, partner_id, account_id, invoice_id, commission_type, basis_amount, amount, earned_date"
+    if engine == "duckdb":
+        return query(
+            reference / "warehouse" / "callbill.duckdb",
+            f"select {columns} from published.commission_payouts order by all",
+        )
+    folder = on_spark / "spark" / "tables" / "published.db" / "commission_payouts"
+    return parquet_rows(folder, f"select {columns} from files order by all")
 
 
 def compared_columns(warehouse: Path, schema: str, table: str) -> list[str]:
@@ -186,8 +209,11 @@ def select_month(relation: str, key: str, columns: list[str], month: str) -> str
     return f"select {', '.join(selected)} from {relation} where invoice_date = date '{month}' order by {key}"
 
 
-def spark_tables(spark_dir: Path, selects: dict[tuple[str, str], str]) -> dict[tuple[str, str], list[tuple]]:
-    """The same selects on the tables the Spark closes wrote, read through Spark's own metastore."""
+def spark_tables(
+    spark_dir: Path, selects: dict[tuple[str, str], str]
+) -> tuple[dict[tuple[str, str], list[tuple]], dict[str, str]]:
+    """The same selects on the tables the Spark closes wrote, read through Spark's own metastore;
+    and the payment files written from them."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -202,9 +228,30 @@ def spark_tables(spark_dir: Path, selects: dict[tuple[str, str], str]) -> dict[t
         .getOrCreate()
     )
     try:
-        return {key: [tuple(row) for row in spark.sql(sql).collect()] for key, sql in selects.items()}
+        found = {key: [tuple(row) for row in spark.sql(sql).collect()] for key, sql in selects.items()}
+        return found, payment_files_on_spark(spark_dir.parent)
     finally:
         spark.stop()
+
+
+def payment_files_on_spark(root: Path) -> dict[str, str]:
+    """May's autopay file and partner payout files written from the Spark tables (in this process's
+    session), with the audit events in root's warehouse."""
+    from callbill.outputs.exports import write_autopay_file_on_spark, write_payout_files_on_spark
+    from callbill.warehouse import environment_variables
+
+    exports = root / "exports"
+    with environment_variables(
+        {"CALLBILL_WAREHOUSE": str(root / "warehouse" / "callbill.duckdb"), "CALLBILL_EXPORTS": str(exports)}
+    ):
+        write_autopay_file_on_spark("2026-05")
+        write_payout_files_on_spark("2026-05")
+        write_payout_files_on_spark("2026-05")  # run again: the same files, nothing paid twice
+    return files_under(exports)
+
+
+def files_under(folder: Path) -> dict[str, str]:
+    return {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*.csv"))}
 
 
 def test_the_closes_ran_on_the_standalone_cluster(both_engines, spark_cluster):
@@ -292,3 +339,14 @@ def test_every_rated_call_is_identical_on_both_engines_switch_calls_included(bot
     spark_calls = both_engines["spark"][("fct_rated_calls", month)]
     assert spark_calls == duckdb_calls
     assert sum(1 for row in duckdb_calls if row[0].startswith("pbx1:")) > 100
+
+
+def test_the_payment_files_written_on_spark_are_the_duckdb_ones_byte_for_byte(both_engines):
+    """May's autopay charges (R-CAL-5) and partner payouts (R-COMM-1); the payout run twice on Spark
+    paid each commission once."""
+    duckdb_files, spark_files = both_engines["files"]["duckdb"], both_engines["files"]["spark"]
+    assert "autopay/autopay_2026-05.csv" in duckdb_files
+    assert sum(name.startswith("payouts/2026-05/payout_2026-05_") for name in duckdb_files) >= 1
+    assert spark_files == duckdb_files
+    assert both_engines["payout ledger"]["spark"] == both_engines["payout ledger"]["duckdb"]
+    assert len(both_engines["payout ledger"]["duckdb"]) >= 1
