@@ -527,7 +527,8 @@ def hand_landing_to_spark() -> None:
 
 @spark.command("build")
 @click.argument("invoice_month")
-def spark_build(invoice_month: str) -> None:
+@click.option("--select", default=None, help="Only these dbt nodes, in dbt's syntax (e.g. +fct_unbilled_calls).")
+def spark_build(invoice_month: str, select: str | None) -> None:
     """Build drafts of INVOICE_MONTH (YYYY-MM or YYYY-MM..YYYY-MM) on Spark: seeds, models, data tests.
 
     A quick check of the models on Spark; `callbill --engine spark close` is the whole close there."""
@@ -536,7 +537,7 @@ def spark_build(invoice_month: str) -> None:
 
     try:
         first, last = parse_invoice_month_range(invoice_month)
-        result = build(first, last)
+        result = build(first, last, select)
     except (SparkError, ValueError) as exc:
         fail(str(exc))
     summary = [line for line in result.stdout.splitlines() if "Done. PASS=" in line]

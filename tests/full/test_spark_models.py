@@ -77,7 +77,7 @@ def test_a_review_list_that_becomes_empty_is_empty_on_spark_too(tmp_path, monkey
     monkeypatch.setenv("CALLBILL_SPARK_SMALL", "1")
     with warehouse_at(tmp_path):
         run("spark", "land", str(FIXTURES / "landing_small"))
-        run("spark", "build", "2026-05")
+        run("spark", "build", "2026-05", "--select", "+fct_unbilled_calls")
         # C6 (5 April) is before ACC-2's billing start: two free months from 10 February (R-START-2).
         assert unbilled_calls_on_spark(tmp_path / "spark") == [("C6", MAY)]
 
@@ -89,7 +89,7 @@ def test_a_review_list_that_becomes_empty_is_empty_on_spark_too(tmp_path, monkey
         fields[9], fields[-1] = "0", "2026-05-02T00:00:00Z"  # no free months after all
         (amended / "acc2.csv").write_text(f"{header}\n{','.join(fields)}\n")
         run("spark", "land", str(tmp_path / "amended"))
-        build = run("spark", "build", "2026-05").output
+        build = run("spark", "build", "2026-05", "--select", "+fct_unbilled_calls").output
 
     assert "ERROR=0" in build
     assert unbilled_calls_on_spark(tmp_path / "spark") == []
