@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -31,10 +31,10 @@ def pyspark_home() -> Path:
     return Path(pyspark.__file__).resolve().parent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# The master binds ports it chooses itself (port 0): a port picked here and handed over could be
+# taken by another JVM (a second cluster, a driver) before the master binds it.
+MASTER_URL_LOGGED = re.compile(r"Starting Spark master at (spark://\S+)")
+MASTER_UI_PORT_LOGGED = re.compile(r"Successfully started service 'MasterUI' on port (\d+)")
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,22 @@ class Cluster:
         try:
             with urllib.request.urlopen(f"{self.status_url}/json/", timeout=2) as response:
                 return json.load(response)
-        except OSError:
+        except (OSError, ValueError):
             return {}
+
+
+def _started(processes: dict[str, subprocess.Popen], folder: Path, deadline: float) -> None:
+    """Raise the reason the cluster did not start if a process ended or the deadline passed."""
+    ended = [role for role, process in processes.items() if process.poll() is not None]
+    if ended or time.monotonic() > deadline:
+        why = f"the {ended[0]} stopped" if ended else f"it was not up within {STARTED_WITHIN_SECONDS} s"
+        raise SparkError(f"the standalone Spark cluster did not start: {why} (logs in {folder})")
+
+
+def _start(role: str, command: list[str], env: dict, folder: Path) -> subprocess.Popen:
+    # The JVM keeps its own handle on the log; this process's is closed at once.
+    with (folder / f"{role}.log").open("w") as log:
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @contextmanager
@@ -63,35 +77,36 @@ def standalone_cluster(folder: Path, cores: int = 2, memory: str = "2g") -> Iter
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_LOG_DIR": str(folder / "logs"),
         "SPARK_WORKER_DIR": str(folder / "work"),
+        # Jobs reach the master by spark.master; its REST submission server would take a fixed port.
+        "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
     }
-    master_port, master_ui_port, worker_ui_port = free_port(), free_port(), free_port()
-    cluster = Cluster(f"spark://127.0.0.1:{master_port}", f"http://127.0.0.1:{master_ui_port}")
     spark_class = str(home / "bin" / "spark-class")
-    commands = {
-        "master": [
-            spark_class, "org.apache.spark.deploy.master.Master",
-            "--host", "127.0.0.1", "--port", str(master_port), "--webui-port", str(master_ui_port),
-        ],
-        "worker": [
-            spark_class, "org.apache.spark.deploy.worker.Worker",
-            "--host", "127.0.0.1", "--cores", str(cores), "--memory", memory,
-            "--webui-port", str(worker_ui_port), "--work-dir", str(folder / "work"), cluster.master_url,
-        ],
-    }  # fmt: skip
     processes: dict[str, subprocess.Popen] = {}
     try:
-        for role, command in commands.items():
-            # The JVM keeps its own handle on the log; this process's is closed at once.
-            with (folder / f"{role}.log").open("w") as log:
-                processes[role] = subprocess.Popen(
-                    command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-                )
+        processes["master"] = _start(
+            "master",
+            [spark_class, "org.apache.spark.deploy.master.Master",
+             "--host", "127.0.0.1", "--port", "0", "--webui-port", "0"],
+            env, folder,
+        )  # fmt: skip
         deadline = time.monotonic() + STARTED_WITHIN_SECONDS
+        while True:
+            logged = (folder / "master.log").read_text(errors="replace")
+            master_url, ui_port = MASTER_URL_LOGGED.search(logged), MASTER_UI_PORT_LOGGED.search(logged)
+            if master_url and ui_port:
+                break
+            _started(processes, folder, deadline)
+            time.sleep(0.25)
+        cluster = Cluster(master_url.group(1), f"http://127.0.0.1:{ui_port.group(1)}")
+        processes["worker"] = _start(
+            "worker",
+            [spark_class, "org.apache.spark.deploy.worker.Worker",
+             "--host", "127.0.0.1", "--cores", str(cores), "--memory", memory,
+             "--webui-port", "0", "--work-dir", str(folder / "work"), cluster.master_url],
+            env, folder,
+        )  # fmt: skip
         while cluster.status().get("aliveworkers", 0) < 1:
-            ended = [role for role, process in processes.items() if process.poll() is not None]
-            if ended or time.monotonic() > deadline:
-                why = f"the {ended[0]} stopped" if ended else f"no worker registered within {STARTED_WITHIN_SECONDS} s"
-                raise SparkError(f"the standalone Spark cluster did not start: {why} (logs in {folder})")
+            _started(processes, folder, deadline)
             time.sleep(0.5)
         yield cluster
     finally:
