@@ -133,7 +133,8 @@ def run_close(
     preload.finish()
     outcome = CloseOutcome(invoice_months, result.success, publish and result.success)
     outcome.log_path = log_path
-    for event in result.get_asset_materialization_events():
+    materialized = result.get_asset_materialization_events()
+    for event in materialized:
         if event.asset_key == dg.AssetKey("publish_invoices"):
             months = event.materialization.metadata["months"].value
             outcome.publication = "; ".join(
@@ -176,6 +177,7 @@ def run_close(
             "errors": outcome.errors,
         },
         parse_invoice_month(first).isoformat(),
+        snapshot_written=any(event.asset_key == dg.AssetKey("reader_snapshot") for event in materialized),
     )
     return outcome
 

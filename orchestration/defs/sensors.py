@@ -79,12 +79,13 @@ def record_close_finished(
             run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
         ).records
     ]
-    published = any(
-        record.event_log_entry.dagster_event.asset_key == dg.AssetKey("publish_invoices")
+    materialized = {
+        record.event_log_entry.dagster_event.asset_key
         for record in instance.get_records_for_run(
             run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000
         ).records
-    )
+    }
+    published = dg.AssetKey("publish_invoices") in materialized
     blocking = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
     write_close_finished(
@@ -99,6 +100,7 @@ def record_close_finished(
             "started_by": "dagster",
         },
         f"{first}-01" if len(first) == 7 else None,
+        snapshot_written=dg.AssetKey("reader_snapshot") in materialized,
     )
     return True
 

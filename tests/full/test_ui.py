@@ -1,15 +1,10 @@
 """The Dagster UI a billing team runs the close in: a real dagster-webserver, asked over GraphQL and
 looked at with Debian's headless chromium (`make test-ui` installs it)."""
 
-import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -22,26 +17,19 @@ import pytest
 from helpers import CDR_HEADER, FIXTURES, land_small_with, query
 from helpers import run as callbill
 from PIL import Image
+from webserver import (
+    LOCATION,
+    check_evaluations,
+    dagster_dev_serving,
+    free_port,
+    graphql,
+    serving,
+    wait_for_run,
+    wait_for_the_close_to_be_audited,
+)
 
 pytestmark = pytest.mark.ui
 CHROMIUM = "/usr/bin/chromium"
-LOCATION = "orchestration.definitions"  # the code location the UI loads (-m)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def graphql(url: str, query: str) -> dict:
-    request = urllib.request.Request(
-        f"{url}/graphql", data=json.dumps({"query": query}).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        body = json.loads(response.read())
-    assert "errors" not in body, body
-    return body["data"]
 
 
 @contextmanager
@@ -70,32 +58,6 @@ def skip_the_first_visit_prompt(page: Any) -> None:
         skip.wait_for(state="detached", timeout=15_000)
     except PlaywrightTimeout:
         pass
-
-
-@contextmanager
-def serving(command: list[str], env: dict[str, str], health_url: str, log_path: Path) -> Iterator[None]:
-    """Start a server in its own process group, wait until health_url answers, stop the group by PID."""
-    with log_path.open("w") as log:
-        # start_new_session: its children (a code server) are stopped with it
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(health_url, timeout=5)
-                    break
-                except OSError:
-                    assert process.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, f"{command[0]} did not answer within 120 s"
-                    time.sleep(1)
-            yield
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 @pytest.fixture
@@ -230,32 +192,6 @@ def test_the_ui_knows_the_cli_landing_the_published_tables_and_what_a_partition_
     assert "2026-05: invoices dated 1 May 2026 — May's recurring charges, April's usage" in launchpad
 
 
-def wait_for_run(url: str, run_id: str, timeout_s: float = 600) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        run = graphql(
-            url,
-            f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ status }} }} }}',
-        )["runOrError"]
-        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
-            return run
-        assert time.monotonic() < deadline, f"run {run_id} still {run['status']} after {timeout_s} s"
-        time.sleep(2)
-
-
-def check_evaluations(url: str, run_id: str) -> dict[str, str]:
-    """Each asset check of the run: its evaluation's outcome (passed / failed / error message)."""
-    logs = graphql(
-        url,
-        f'{{ logsForRun(runId: "{run_id}", limit: 5000) {{ ... on EventConnection {{ events {{ __typename '
-        "... on AssetCheckEvaluationEvent { evaluation { checkName success } } "
-        "... on ExecutionStepFailureEvent { stepKey error { message } } } } } }",
-    )["logsForRun"]["events"]
-    outcome = {e["evaluation"]["checkName"]: e["evaluation"]["success"] for e in logs if "evaluation" in e}
-    errors = {e["stepKey"]: e["error"]["message"] for e in logs if e["__typename"] == "ExecutionStepFailureEvent"}
-    return {"checks": outcome, "step_errors": errors}
-
-
 def pick_the_month_in_the_launchpad(page: Any, url: str, invoice_month: str, first_visit: bool = False) -> None:
     """Open the close's Launchpad and pick the invoice month, until the UI shows what it means."""
     page.goto(f"{url}/locations/{LOCATION}/jobs/month_end_close/playground", timeout=120_000)
@@ -288,24 +224,11 @@ def close_from_the_ui(url: str, invoice_month: str, screenshots: Path) -> tuple[
     return run_id, run, check_evaluations(url, run_id)
 
 
-@contextmanager
-def dagster_dev_serving(tmp_path: Path) -> Iterator[str]:
-    """`make ui`: dagster dev, its webserver and its daemon (schedules, sensors, run launcher)."""
-    home = tmp_path / "dagster_home"
-    subprocess.run([sys.executable, "-m", "orchestration.speedups.dagster_events", str(home)], check=True)
-    port = free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DAGSTER_HOME": str(home)}
-    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions"]
-    url = f"http://127.0.0.1:{port}"
-    with serving([*command, "-h", "127.0.0.1", "-p", str(port)], env, f"{url}/server_info", tmp_path / "dev.log"):
-        yield url
-
-
 @pytest.fixture
 def dagster_dev(warehouse, tmp_path):
     """The UI on a warehouse with the small fixture landed."""
     callbill("land", str(FIXTURES / "landing_small"))
-    with dagster_dev_serving(tmp_path) as url:
+    with dagster_dev_serving(tmp_path / "dagster_home", tmp_path / "dev.log") as url:
         yield url, warehouse
 
 
@@ -317,7 +240,7 @@ def dagster_dev_with_a_spoofed_call(warehouse, tmp_path):
     """The UI on the small fixture plus an April call from a number no account owns, which the
     blocking revenue-assurance suite fails, so nothing may publish (R-INV-1)."""
     land_small_with(tmp_path, {"cdrs/spoofed.csv": f"{CDR_HEADER}\n{SPOOFED_CALL}"})
-    with dagster_dev_serving(tmp_path) as url:
+    with dagster_dev_serving(tmp_path / "dagster_home", tmp_path / "dev.log") as url:
         yield url, warehouse
 
 
@@ -338,20 +261,6 @@ def test_a_close_launched_from_the_ui_publishes_with_the_spark_extra_installed(d
     )
     drafts = query(warehouse, "select count(*), sum(total) from marts.fct_invoices where invoice_date = '2026-05-01'")
     assert published == drafts and published[0][0] > 0
-
-
-def wait_for_the_close_to_be_audited(warehouse: Path, timeout_s: float = 180) -> dict:
-    """The daemon's run-failure sensor writes close_finished, then the readers' snapshot."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            finished = query(warehouse, "select details from audit.billing_events where event_type = 'close_finished'")
-        except duckdb.IOException:  # the sensor holds the file while it writes
-            finished = []
-        if finished:
-            return json.loads(finished[0][0])
-        assert time.monotonic() < deadline, f"no close_finished within {timeout_s} s"
-        time.sleep(2)
 
 
 def test_a_failed_close_launched_from_the_ui_names_its_check_and_first_row_on_the_run_page_and_close_status(
