@@ -1,6 +1,6 @@
 """The readers' snapshot is written into a copy of the one before it (callbill/outputs/snapshot.py):
-published months already in it are kept, new ones added, every other table copied whole; after a
-close whose own step wrote it, only the audit. Each time it must equal the warehouse."""
+a table by invoice month gets only its months that differ, every other table is copied whole;
+after a close whose own step wrote it, only the audit. Each time it must equal the warehouse."""
 
 from pathlib import Path
 
@@ -70,12 +70,22 @@ def test_each_snapshot_equals_the_warehouse_and_keeps_what_did_not_change(tmp_pa
     assert {status for _, _, status in after["marts.fct_invoices"]} == {"rebuilt"}
 
 
-def test_a_published_table_changed_in_place_is_copied_whole(tmp_path):
-    """Not what publication does; a table restored from a backup or a migration still reaches readers."""
+def test_a_month_changed_in_place_is_written_again_and_a_table_with_new_columns_whole(tmp_path):
+    """Not what publication does, but a restore or a migration must still reach the readers."""
     con, snapshot = warehouse(tmp_path / "callbill.duckdb"), tmp_path / "callbill.snapshot.duckdb"
     publish(con, "2026-04-01", 2)
+    publish(con, "2026-05-01", 1)
+    repeated = "insert into published.invoice_lines values ('INV-X', '2026-04-01', 1.00)"
+    con.execute(repeated)
+    con.execute(repeated)
     write_snapshot(con, snapshot)
-    con.execute("delete from published.invoice_lines where amount = 4.05")
+
+    # Both repeated rows change alike: April's count stays; a xor of row hashes would not see it.
+    con.execute("update published.invoice_lines set amount = 2.00 where invoice_id = 'INV-X'")
+    con.execute("delete from published.invoice_lines where amount = 4.05 and invoice_date = '2026-05-01'")
+    write_snapshot(con, snapshot)
+    assert contents(snapshot) == contents(con)
+
     con.execute("alter table published.invoices add column currency varchar default 'USD'")
     write_snapshot(con, snapshot)
     assert contents(snapshot) == contents(con)
