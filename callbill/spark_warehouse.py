@@ -18,17 +18,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from callbill.project import REPO_ROOT
+from callbill.republication import COMPARED_INVOICE_COLUMNS, COMPARED_LINE_COLUMNS, drafts_differing_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 # How the fingerprint of a month's calls was hashed on Spark (DuckDB records its own version).
 HASHED_BY = "spark xxhash64"
-INVOICE_COLUMNS = "invoice_id, account_id, due_date, autopay_date, subtotal, tax_total, total"
-LINE_COLUMNS = (
-    "invoice_line_id, invoice_id, account_id, line_type, product_code, description, quantity, unit_price, "
-    "amount, service_period_start, service_period_end, item_ids, line_key"
-)
+# What Spark writes ahead of the partition column (invoice_date), in the published tables' order.
+INVOICE_COLUMNS = COMPARED_INVOICE_COLUMNS
+LINE_COLUMNS = COMPARED_LINE_COLUMNS
 
 
 @functools.cache
@@ -113,29 +112,7 @@ def changed_months(spark: SparkSession) -> list[tuple[str, int, Decimal, int, De
 
 
 def drafts_differing_from_published(spark: SparkSession, invoice_date: str) -> tuple[int, str | None]:
-    d = day(invoice_date)
-    return rows(
-        spark,
-        f"""
-        with drafts as (select {LINE_COLUMNS} from marts.fct_invoice_lines where invoice_date = {d}),
-        published as (select {LINE_COLUMNS} from published.invoice_lines where invoice_date = {d}),
-        differing_lines as (
-            (select * from drafts except select * from published)
-            union all
-            (select * from published except select * from drafts)
-        ),
-        differing_invoices as (
-            (select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = {d}
-             except select {INVOICE_COLUMNS} from published.invoices where invoice_date = {d})
-            union all
-            (select {INVOICE_COLUMNS} from published.invoices where invoice_date = {d}
-             except select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = {d})
-        )
-        select count(distinct invoice_id), min(invoice_id) from (
-            select invoice_id from differing_lines union all select invoice_id from differing_invoices
-        )
-        """,
-    )[0]
+    return rows(spark, drafts_differing_sql(day(invoice_date)))[0]
 
 
 def invoice_total_and_lines(spark: SparkSession, invoices: str, lines: str, invoice_id: str) -> tuple[Any, ...]:

@@ -12,6 +12,7 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from callbill.months import parse_invoice_month
 from callbill.published_calls import record_fingerprints
+from callbill.republication import drafts_differing_sql
 from callbill.warehouse import connect, record_event, utc_now
 from orchestration.defs.dbt import PUBLISHED_SOURCE, callbill_dbt_models
 from orchestration.defs.engine import CallbillEngine
@@ -48,32 +49,7 @@ class PublicationRefused(Exception):
 def drafts_differing_from_published(con: duckdb.DuckDBPyConnection, invoice_date: str) -> tuple[int, str | None]:
     """Invoices of the month whose rebuilt draft (or any line of it) differs from the published one:
     how many, and the first of them."""
-    return con.execute(
-        f"""
-        with drafts as (
-            select {LINE_COLUMNS} from marts.fct_invoice_lines where invoice_date = $d
-        ),
-        published as (
-            select {LINE_COLUMNS} from published.invoice_lines where invoice_date = $d
-        ),
-        differing_lines as (
-            (select * from drafts except select * from published)
-            union all
-            (select * from published except select * from drafts)
-        ),
-        differing_invoices as (
-            (select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = $d
-             except select {INVOICE_COLUMNS} from published.invoices where invoice_date = $d)
-            union all
-            (select {INVOICE_COLUMNS} from published.invoices where invoice_date = $d
-             except select {INVOICE_COLUMNS} from marts.fct_invoices where invoice_date = $d)
-        )
-        select count(distinct invoice_id), min(invoice_id) from (
-            select invoice_id from differing_lines union all select invoice_id from differing_invoices
-        )
-        """,
-        {"d": invoice_date},
-    ).fetchone()
+    return con.execute(drafts_differing_sql("$d"), {"d": invoice_date}).fetchone()
 
 
 def first_difference(total_and_lines: Callable[[str, str], tuple], invoice_id: str) -> str:
