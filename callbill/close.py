@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -256,49 +257,39 @@ def month_summary(first: str, last: str, warehouse: Path | None = None) -> dict[
     """Totals of the drafts and published invoices dated in the months first..last."""
     start, end = parse_invoice_month(first).isoformat(), parse_invoice_month(last).isoformat()
     with connect(warehouse) as con:
-        row = (0, 0, 0, 0, 0)
-        if table_exists(con, "marts", "fct_invoices"):
-            row = con.execute(
-                """
-                with invoices as (
-                    select * from marts.fct_invoices where invoice_date between $start and $end
-                ),
-                lines as (
-                    select * from marts.fct_invoice_lines where invoice_date between $start and $end
-                )
-                select
-                    (select count(distinct account_id) from invoices),
-                    (select count(*) from invoices),
-                    (select coalesce(sum(total), 0) from invoices),
-                    (select coalesce(sum(amount), 0) from lines where line_type = 'usf'),
-                    (select count(*) from marts.fct_rated_calls where invoice_date between $start and $end)
-                """,
-                {"start": start, "end": end},
-            ).fetchone()
-        published = con.execute(
-            "select count(*), coalesce(sum(total), 0) from published.invoices where invoice_date between ? and ?",
-            [start, end],
-        ).fetchone()
-        unbilled, unapplied = {}, (0, 0)
-        if table_exists(con, "marts", "fct_unapplied_adjustments"):
-            unapplied = con.execute(
-                "select count(*), coalesce(sum(amount), 0) from marts.fct_unapplied_adjustments "
-                "where invoice_date between ? and ?",
-                [start, end],
-            ).fetchone()
-        if table_exists(con, "marts", "fct_unbilled_calls"):
-            unbilled = dict(
-                con.execute(
-                    "select reason, count(*) from marts.fct_unbilled_calls where invoice_date between ? and ? "
-                    "group by reason order by reason",
-                    [start, end],
-                ).fetchall()
-            )
-    return summary_of(row, published, unbilled, unapplied)
+        return summary_of_months(
+            lambda sql: con.execute(sql).fetchall(), lambda schema, table: table_exists(con, schema, table), start, end
+        )
 
 
-def summary_of(row: tuple, published: tuple, unbilled: dict[str, int], unapplied: tuple) -> dict[str, object]:
-    """The close's summary from its counts, on either engine."""
+def summary_of_months(
+    fetch: Callable[[str], list[tuple]], exists: Callable[[str, str], bool], start: str, end: str
+) -> dict[str, object]:
+    """The close's summary of the invoice dates start..end (ISO dates), in SQL both engines run:
+    `fetch` runs a query, `exists` says whether a table has been built yet."""
+    between = f"invoice_date between date '{date.fromisoformat(start)}' and date '{date.fromisoformat(end)}'"
+    row = (0, 0, 0, 0, 0)
+    if exists("marts", "fct_invoices"):
+        row = fetch(
+            f"""select
+                (select count(distinct account_id) from marts.fct_invoices where {between}),
+                (select count(*) from marts.fct_invoices where {between}),
+                (select coalesce(sum(total), 0) from marts.fct_invoices where {between}),
+                (select coalesce(sum(amount), 0) from marts.fct_invoice_lines where {between} and line_type = 'usf'),
+                (select count(*) from marts.fct_rated_calls where {between})"""
+        )[0]
+    published = (0, 0)
+    if exists("published", "invoices"):
+        published = fetch(f"select count(*), coalesce(sum(total), 0) from published.invoices where {between}")[0]
+    unapplied = (0, 0)
+    if exists("marts", "fct_unapplied_adjustments"):
+        unapplied = fetch(
+            f"select count(*), coalesce(sum(amount), 0) from marts.fct_unapplied_adjustments where {between}"
+        )[0]
+    unbilled = {}
+    if exists("marts", "fct_unbilled_calls"):
+        by_reason = f"select reason, count(*) from marts.fct_unbilled_calls where {between} group by reason"
+        unbilled = dict(sorted(fetch(by_reason)))
     return {
         "accounts": row[0],
         "invoices": row[1],

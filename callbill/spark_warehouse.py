@@ -222,35 +222,9 @@ def invoice_months(spark: SparkSession) -> list[tuple[Any, ...]]:
 
 
 def month_summary(spark: SparkSession, start: str, end: str) -> dict[str, object]:
-    """What `callbill close` prints, from the Spark tables (callbill/close.py month_summary)."""
-    between = f"invoice_date between {day(start)} and {day(end)}"
-    row = (0, 0, 0, 0, 0)
-    if table_exists(spark, "marts", "fct_invoices"):
-        row = rows(
-            spark,
-            f"""select
-                (select count(distinct account_id) from marts.fct_invoices where {between}),
-                (select count(*) from marts.fct_invoices where {between}),
-                (select coalesce(sum(total), 0) from marts.fct_invoices where {between}),
-                (select coalesce(sum(amount), 0) from marts.fct_invoice_lines where {between} and line_type = 'usf'),
-                (select count(*) from marts.fct_rated_calls where {between})""",
-        )[0]
-    published = (0, 0)
-    if table_exists(spark, "published", "invoices"):
-        published = rows(spark, f"select count(*), coalesce(sum(total), 0) from published.invoices where {between}")[0]
-    unbilled, unapplied = {}, (0, 0)
-    if table_exists(spark, "marts", "fct_unapplied_adjustments"):
-        unapplied = rows(
-            spark, f"select count(*), coalesce(sum(amount), 0) from marts.fct_unapplied_adjustments where {between}"
-        )[0]
-    if table_exists(spark, "marts", "fct_unbilled_calls"):
-        unbilled = dict(
-            rows(
-                spark,
-                f"select reason, count(*) from marts.fct_unbilled_calls where {between} "
-                "group by reason order by reason",
-            )
-        )
-    from callbill.close import summary_of
+    """What `callbill close` prints, from the Spark tables (callbill/close.py summary_of_months)."""
+    from callbill.close import summary_of_months
 
-    return summary_of(row, published, unbilled, unapplied)
+    return summary_of_months(
+        lambda sql: rows(spark, sql), lambda schema, table: table_exists(spark, schema, table), start, end
+    )
