@@ -38,6 +38,19 @@ def graphql(url: str, query: str, variables: dict | None = None) -> dict:
     return body["data"]
 
 
+def wait_until_answering(url: str, process: subprocess.Popen, timeout_s: float, log_path: Path | None = None) -> None:
+    """Until url answers; fails if the server's process ends first (with its log) or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return
+        except OSError:
+            assert process.poll() is None, log_path.read_text() if log_path else f"{process.args[0]} ended"
+            assert time.monotonic() < deadline, f"{process.args[0]} did not answer within {timeout_s} s"
+            time.sleep(0.5)
+
+
 @contextmanager
 def serving(command: list[str], env: dict[str, str], health_url: str, log_path: Path) -> Iterator[None]:
     """Start a server in its own process group, wait until health_url answers, stop the group by PID."""
@@ -45,15 +58,7 @@ def serving(command: list[str], env: dict[str, str], health_url: str, log_path: 
         # start_new_session: its children (a code server) are stopped with it
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(health_url, timeout=5)
-                    break
-                except OSError:
-                    assert process.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, f"{command[0]} did not answer within 120 s"
-                    time.sleep(1)
+            wait_until_answering(health_url, process, 120, log_path)
             yield
         finally:
             os.killpg(process.pid, signal.SIGTERM)

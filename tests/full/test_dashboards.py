@@ -193,15 +193,14 @@ def test_receivables_commissions_and_close_status_pages(generated):
 def test_stopping_the_dashboards_command_stops_its_server(tmp_path):
     import os
     import signal
-    import socket
     import subprocess
     import sys
     import time
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from webserver import free_port, wait_until_answering
+
+    port = free_port()
     health = f"http://127.0.0.1:{port}/_stcore/health"
     env = {**os.environ, "CALLBILL_WAREHOUSE": str(tmp_path / "callbill.duckdb")}
     command = [str(Path(sys.executable).parent / "callbill"), "dashboards", "--port", str(port)]
@@ -209,14 +208,7 @@ def test_stopping_the_dashboards_command_stops_its_server(tmp_path):
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(health, timeout=5)
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.5)
+        wait_until_answering(health, process, 60)
         process.send_signal(signal.SIGTERM)  # what a service manager sends: to callbill only
         assert process.wait(timeout=30) == 0  # a requested stop, not a failure
         deadline = time.monotonic() + 30
