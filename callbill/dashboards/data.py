@@ -81,7 +81,7 @@ def last_close(path: Path | None = None) -> LastClose | None:
                    details->>'message' as message
             from audit.billing_events
             where event_type = $event_type and details->>'run_id' = $run_id
-            order by event_id
+            order by details->>'check', event_id
             """,
             {"event_type": event_type, "run_id": run_id},
             path=path,
