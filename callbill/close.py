@@ -173,8 +173,8 @@ def run_close(
             "months": f"{first}..{last}",
             "success": outcome.success,
             "published": outcome.published,
-            "failed_checks": outcome.failed_checks,
-            "warned_checks": outcome.warned_checks,
+            "failed_checks": sorted(outcome.failed_checks),
+            "warned_checks": sorted(outcome.warned_checks),
             "errors": outcome.errors,
         },
         parse_invoice_month(first).isoformat(),
@@ -230,7 +230,7 @@ def warnings_of_run(run_id: str) -> list[dict[str, object]]:
             json.loads(details)
             for (details,) in con.execute(
                 "select details from audit.billing_events where event_type = 'check_warned' "
-                "and details->>'run_id' = ? order by event_id",
+                "and details->>'run_id' = ? order by details->>'check', event_id",
                 [run_id],
             ).fetchall()
         ]
