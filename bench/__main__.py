@@ -14,7 +14,9 @@ switch's own CDR files (generated with the same seed and size, every customer ke
 beside the canonical landing), on a warehouse and Dagster home of their own, against the canonical
 landing's; and with --history-months N, N months of history (the month moved back whole months)
 landed and closed one after the other on a warehouse of their own, the Nth close against the
-second (bench/history.py). Peak memory is the resident set of the whole process tree. Prints a table and writes
+second (bench/history.py); and with --draft, the month's drafts closed before its last usage day
+landed and again after it (bench/draft.py). Peak memory is the resident set of the whole process
+tree. Prints a table and writes
 bench/results/<size>-<time>.json.
 """
 
@@ -27,11 +29,12 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from bench.draft import DraftRun, draft_landing, draft_run
 from bench.history import HistoryRun, history_landing, history_run
 from bench.measure import Measurement, measure_here, run_measured
 
@@ -304,6 +307,12 @@ def main() -> None:
         help="then land and close N months of history (the month moved back whole months), one after the "
         "other on a warehouse of their own: the Nth close against the second",
     )
+    parser.add_argument(
+        "--draft",
+        action="store_true",
+        help="then close the month's drafts (--no-publish) before its last usage day landed and again after "
+        "it, on a warehouse of their own: the draft re-close against the draft close",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the warehouse of the run (printed)")
     args = parser.parse_args()
 
@@ -406,6 +415,16 @@ def main() -> None:
         measured[f"close history month 2 ({second.invoice_month})"] = second.close
         measured[f"close history month {len(history.months)} ({last.invoice_month})"] = last.close
 
+    draft: DraftRun | None = None
+    if args.draft:
+        last_usage_day = date.fromisoformat(f"{CLOSE_MONTH}-01") - timedelta(days=1)
+        before, day = draft_landing(landing, last_usage_day)
+        warm_page_cache(before.parent)
+        draft = draft_run(before, day, CLOSE_MONTH, workdir, env, callbill, step_seconds)
+        measured["draft close (all but the last day)"] = draft.close
+        measured["land the last day"] = draft.land_day
+        measured["draft re-close"] = draft.reclose
+
     rating = sum(nodes.get(m, 0.0) for m in RATING_MODELS)
     base = measured["floor"].seconds
     ratios = {
@@ -431,6 +450,8 @@ def main() -> None:
         ratios[f"land {args.platform} / canonical"] = switch.land.seconds / measured["land"].seconds
         ratios[f"close {args.platform} / canonical"] = switch.close.seconds / measured["close"].seconds
 
+    if draft:
+        ratios["draft re-close after one more day / draft close"] = draft.ratio()
     if history:
         ratios[f"close history month {len(history.months)} / month 2"] = history.ratio()
 
@@ -444,6 +465,8 @@ def main() -> None:
         ("re-close", reclose_steps),
         ("close next month", next_month_steps),
         *switch_steps.items(),
+        ("draft close", draft.steps if draft else {}),
+        ("draft re-close", draft.reclose_steps if draft else {}),
     ):
         if not by_step:
             continue
@@ -482,6 +505,14 @@ def main() -> None:
             f"{invoices_closed[0]:,} totalling {invoices_closed[1]:,.2f}); call files {r['call_files_mb']:,.0f} MB "
             f"(canonical {canonical_mb:,.0f} MB)"
         )
+    if draft:
+        r = draft.rows
+        same = "the same" if (r["draft_invoices"], round(r["draft_total"], 2)) == invoices_closed else "NOT THE SAME"
+        print(
+            f"draft re-close: {r['draft_invoices']:,} drafts totalling {r['draft_total']:,.2f} ({same} as the "
+            f"{invoices_closed[0]:,} published from the whole landing, totalling {invoices_closed[1]:,.2f}); "
+            f"calls rated {r['rated_calls']:,}; account-months kept {r['kept_account_months']:,}"
+        )
     print(f"warehouse {warehouse.stat().st_size / 2**20:,.0f} MB; machine: {os.cpu_count()} cores")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -514,6 +545,12 @@ def main() -> None:
             "rows": switch.rows,
             "canonical_invoices": invoices_closed[0],
             "canonical_invoices_total": invoices_closed[1],
+        }
+    if draft:
+        result["draft"] = {
+            "close_steps": {k: round(v, 2) for k, v in draft.steps.items()},
+            "reclose_steps": {k: round(v, 2) for k, v in draft.reclose_steps.items()},
+            "rows": draft.rows,
         }
     if history:
         result["history"] = [

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
-from callbill.project import REPO_ROOT, callbill_project
+from callbill.project import REPO_ROOT, callbill_project, project_version
 from callbill.warehouse import connect, environment_variables, prepare_sources_for_dbt, record_event
 from orchestration.defs.engine import CallbillEngine
 from orchestration.defs.partitions import invoice_months
@@ -249,6 +249,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engin
         read_rows = first_failing_rows_on_spark
     else:
         prepare_sources_for_dbt()
+        # a draft re-close keeps what an earlier build rated with the same project (int_rating_inputs)
+        environment = {"CALLBILL_PROJECT_VERSION": project_version()}
     with environment_variables({**invoice_month_environment(dbt_vars), **environment}):
         build = DbtBuildInProcess(context, dbt, ["build", "--exclude-resource-type", "unit_test", *arguments])
         for event in build.events():

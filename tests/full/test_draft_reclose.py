@@ -14,6 +14,8 @@ NEW_DAY = "\n".join(
         CDR_HEADER,
         "D1,ACC-1,outbound,+15125550100,+15125559876,2026-04-20T09:00:00Z,,600",
         "D2,ACC-1,outbound,+15125550100,+447700900123,2026-04-20T10:00:00Z,,95",
+        # 1,000 minutes: crosses ACC-1's bundle after the minutes its kept calls drew (R-RATE-5).
+        "D4,ACC-1,outbound,+15125550100,+15125554321,2026-04-25T09:00:00Z,,60000",
         # Started before C7, landed after it: ACC-2's minutes are drawn again in call-start order.
         "D3,ACC-2,outbound,+14155550100,+12125550123,2026-04-14T11:00:00Z,,60000",
     ]
@@ -58,6 +60,13 @@ def test_a_draft_re_close_after_a_new_day_bills_what_a_draft_close_from_scratch_
     land_small_with(tmp_path, {"cdrs/new_day.csv": NEW_DAY})
     run("close", "2026-05", "--no-publish")
     reclosed = may_drafts(warehouse)
+    # ACC-1's new calls all start after its last rated call: its six calls are kept and the new day's
+    # three rated; D3 started before ACC-2's C7, so ACC-2's month is rated afresh (int_rating_inputs).
+    assert query(
+        warehouse,
+        "select account_id, call_count, kept_through is not null, kept_bundle_minutes::varchar "
+        "from intermediate.int_rating_inputs order by 1",
+    ) == [("ACC-1", 9, True, "2.0000"), ("ACC-2", 2, False, None)]
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -67,8 +76,10 @@ def test_a_draft_re_close_after_a_new_day_bills_what_a_draft_close_from_scratch_
     from_scratch = may_drafts(scratch / "warehouse" / "callbill.duckdb")
 
     assert reclosed == from_scratch
-    assert [call[0] for call in reclosed["calls"]] == ["C1", "C2", "C3", "C4", "C5", "C7", "C8", "D1", "D2", "D3"]
+    assert [call[0] for call in reclosed["calls"]] == ["C1", "C2", "C3", "C4", "C5", "C7", "C8", "D1", "D2", "D3", "D4"]
     # ACC-2's service began on 10 April (two free months from 10 February): C6 is not billed. The
     # new day moved both accounts' invoices.
     assert [invoice[3] for invoice in first["invoices"]] != [invoice[3] for invoice in reclosed["invoices"]]
+    # D4 is the crossing call: what ACC-1's kept calls drew counts against its 1,000 minutes.
+    assert [call for call in reclosed["calls"] if call[0] == "D4"] == [("D4", "988.0000", "12.0000", "0.46800000")]
     assert query(warehouse, "select count(*) from published.invoices") == [(0,)]

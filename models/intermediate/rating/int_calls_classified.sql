@@ -9,8 +9,18 @@
 {%- set max_prefix_length = 15 %}
 with
 
+-- An account-month whose earlier rating is kept (int_rating_inputs) has only its new calls rated.
 billed_calls as (
-    select * from {{ ref('int_calls_to_bill') }}
+    select
+        to_bill.*,
+        kept.kept_bundle_minutes
+    from {{ ref('int_calls_to_bill') }} as to_bill
+    left join {{ ref('int_rating_inputs') }} as kept
+        on to_bill.account_id = kept.account_id
+        and to_bill.billed_invoice_date = kept.invoice_date
+        and kept.kept_through is not null
+    where kept.kept_through is null
+        or to_bill.landed_at > kept.kept_through
 ),
 
 accounts as (

@@ -48,7 +48,10 @@ drawn as (
     select
         *,
         cast(round(billable_minutes_double, 4) as decimal(18, 4)) as billable_minutes,
-        sum(case when draws_on_bundle then cast(round(billable_minutes_double, 4) as decimal(18, 4)) end) over (
+        -- a kept account-month's new calls draw from where its kept calls ended (int_rating_inputs)
+        coalesce(kept_bundle_minutes, 0) + sum(
+            case when draws_on_bundle then cast(round(billable_minutes_double, 4) as decimal(18, 4)) end
+        ) over (
             partition by account_id, invoice_date, draws_on_bundle
             order by start_time_utc, call_id
             rows between unbounded preceding and current row

@@ -6,14 +6,18 @@
         on_schema_change='append_new_columns',
         full_refresh=false,
         tmp_relation_type='view',
-        pre_hook="{{ delete_invoice_months(keep_published=true) }}",
+        pre_hook="{{ delete_rated_calls_to_rate_again() }}",
+        post_hook="{{ record_rated_account_months() }}",
     )
 }}
+-- depends_on: {{ ref('int_rating_inputs') }}
 -- Every rated call with the guide's call-detail columns (R-RATE-6) and the line it is billed on.
 -- A published month's rows are its published calls (R-INV-2; published.rated_calls is their view):
 -- a close keeps them as they are and rates only the unpublished months, and the table is never
 -- rebuilt from scratch (full_refresh = false). Spark's first build takes them from the published
--- calls it was given; on DuckDB there are none before this table exists.
+-- calls it was given; on DuckDB there are none before this table exists. On DuckDB a draft
+-- re-close keeps an account-month's rows where nothing they were rated from changed and appends
+-- its new calls (int_rating_inputs, macros/rating_reuse.sql).
 with
 
 calls as (
