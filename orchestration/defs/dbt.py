@@ -156,6 +156,22 @@ translator = CallbillTranslator(
 )
 
 
+def built(run_results: Mapping[str, Any], unique_id: str) -> bool:
+    return any(r["unique_id"] == unique_id and r.get("status") == "success" for r in run_results.get("results", []))
+
+
+def rating_reuse_summary() -> str:
+    """What the build rated afresh and what it kept from the build before (int_rating_inputs)."""
+    with connect() as con:
+        months, kept, calls = con.execute(
+            "select count(*), count(kept_through), coalesce(sum(call_count), 0) from intermediate.int_rating_inputs"
+        ).fetchone()
+    return (
+        f"rating: {calls:,} calls in {months:,} account-months of unpublished months; {kept:,} account-months "
+        f"kept from the build before (only their new calls rated), {months - kept:,} rated afresh"
+    )
+
+
 def failed_dbt_nodes(
     run_results: Mapping[str, Any],
     statuses: tuple[str, ...] = ("fail", "error"),
@@ -259,6 +275,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engin
             else:
                 yield event
     run_results = build.run_results()
+    if not engine.on_spark and built(run_results, "model.callbill.int_rating_inputs"):
+        context.log.info(rating_reuse_summary())
     failures = failed_dbt_nodes(run_results, read_rows=read_rows)
     # A warn-severity test (R-INV-5's recipients, a partner not landed) bills the account and names
     # what it found: its rows go to the audit, the close's output, status and the Close status page.

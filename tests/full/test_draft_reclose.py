@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from helpers import CDR_HEADER, land_small_with, query, run, warehouse_at
 
 from callbill.cli import main
+from callbill.close import dagster_instance
 
 NEW_DAY = "\n".join(
     [
@@ -20,6 +21,12 @@ NEW_DAY = "\n".join(
         "D3,ACC-2,outbound,+14155550100,+12125550123,2026-04-14T11:00:00Z,,60000",
     ]
 )
+
+
+def newest_run_messages() -> list[str]:
+    with dagster_instance() as instance:
+        run = instance.get_runs(limit=1)[0]
+        return [event.user_message for event in instance.all_logs(run.run_id)]
 
 
 def may_drafts(warehouse: Path) -> dict[str, list[tuple]]:
@@ -67,6 +74,10 @@ def test_a_draft_re_close_after_a_new_day_bills_what_a_draft_close_from_scratch_
         "select account_id, call_count, kept_through is not null, kept_bundle_minutes::varchar "
         "from intermediate.int_rating_inputs order by 1",
     ) == [("ACC-1", 9, True, "2.0000"), ("ACC-2", 2, False, None)]
+    assert (
+        "rating: 11 calls in 2 account-months of unpublished months; 1 account-months kept from the build "
+        "before (only their new calls rated), 1 rated afresh"
+    ) in newest_run_messages()
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -83,3 +94,30 @@ def test_a_draft_re_close_after_a_new_day_bills_what_a_draft_close_from_scratch_
     # D4 is the crossing call: what ACC-1's kept calls drew counts against its 1,000 minutes.
     assert [call for call in reclosed["calls"] if call[0] == "D4"] == [("D4", "988.0000", "12.0000", "0.46800000")]
     assert query(warehouse, "select count(*) from published.invoices") == [(0,)]
+
+
+def test_an_account_whose_plan_changed_is_rated_afresh_by_the_draft_re_close(warehouse, tmp_path):
+    land_small_with(tmp_path)
+    run("close", "2026-05", "--no-publish")
+    # ACC-1 moves to the Standard plan (5,000 minutes at 0.029): its new calls start after its last
+    # rated one, but the minutes its kept calls were rated against changed, so nothing is kept.
+    accounts = (tmp_path / "landing" / "accounts" / "a.csv").read_text().splitlines()
+    standard = accounts[1].replace(",basic,", ",standard,").replace("2025-01-01T00:00:00Z", "2026-04-21T00:00:00Z")
+    land_small_with(
+        tmp_path, {"accounts/standard.csv": "\n".join([accounts[0], standard]), "cdrs/new_day.csv": NEW_DAY}
+    )
+    run("close", "2026-05", "--no-publish")
+    assert query(
+        warehouse,
+        "select account_id, call_count, kept_through is not null from intermediate.int_rating_inputs order by 1",
+    ) == [("ACC-1", 9, False), ("ACC-2", 2, False)]
+    reclosed = may_drafts(warehouse)
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with warehouse_at(scratch):
+        run("land", str(tmp_path / "landing"))
+        run("close", "2026-05", "--no-publish")
+    assert reclosed == may_drafts(scratch / "warehouse" / "callbill.duckdb")
+    # D4's 1,000 minutes fit in the Standard plan's 5,000: nothing over, nothing to pay.
+    assert [call for call in reclosed["calls"] if call[0] == "D4"] == [("D4", "1000.0000", "0.0000", "0.00000000")]
