@@ -31,9 +31,7 @@ calls as (
         account_invoices.invoice_date
     from classified
     inner join account_invoices
-        on classified.account_id = account_invoices.account_id
-        and classified.billed_invoice_date = account_invoices.invoice_date
-        and classified.start_time_utc >= account_invoices.billing_start_date
+        on {{ call_on_its_invoice('classified', 'account_invoices') }}
 ),
 
 minutes as (

@@ -72,9 +72,7 @@ calls_to_rate as (
         ) as call_hash
     from calls_to_bill as calls
     inner join account_invoices
-        on calls.account_id = account_invoices.account_id
-        and calls.billed_invoice_date = account_invoices.invoice_date
-        and calls.start_time_utc >= account_invoices.billing_start_date
+        on {{ call_on_its_invoice('calls', 'account_invoices') }}
 ),
 
 invoices as (

@@ -39,9 +39,7 @@ unbilled as (
     select routed.*
     from routed
     left join account_invoices
-        on routed.account_id = account_invoices.account_id
-        and routed.billed_invoice_date = account_invoices.invoice_date
-        and routed.start_time_utc >= account_invoices.billing_start_date
+        on {{ call_on_its_invoice('routed', 'account_invoices') }}
     where account_invoices.account_id is null
         and (
             routed.billed_invoice_date is null
