@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test test-fast test-ui test-spark spark-install browser lint ui dashboards docs bench clean
+.PHONY: install demo test test-fast test-ui test-spark test-ui-and-spark spark-install browser lint ui dashboards docs bench clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -78,6 +78,11 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
 # Two workers: the whole close's file (most of the time) beside the model checks' file.
 test-spark: install spark-install
 	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m spark
+
+# CI's last step: the browser and Spark tests in one run on two workers. test_spark.py's closes run
+# on one worker (most of the time) while the other takes the model checks, then the browser tests.
+test-ui-and-spark: install spark-install browser
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "ui or spark"
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

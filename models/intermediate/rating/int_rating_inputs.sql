@@ -98,7 +98,14 @@ by_account_month as (
         count(*) filter (where calls.landed_at <= previous.rated_through) as earlier_call_count,
         coalesce(sum(cast(calls.call_hash as hugeint)) filter (where calls.landed_at <= previous.rated_through), 0)
             as earlier_calls_hash,
-        min(calls.start_time_utc) filter (where calls.landed_at > previous.rated_through) as first_new_call_start
+        min(calls.start_time_utc) filter (where calls.landed_at > previous.rated_through) as first_new_call_start,
+        -- at most one record per account-month: its columns carried through the aggregate
+        any_value(previous.call_count) as previous_call_count,
+        any_value(previous.calls_hash) as previous_calls_hash,
+        any_value(previous.last_call_start) as previous_last_call_start,
+        any_value(previous.invoice_hash) as previous_invoice_hash,
+        any_value(previous.rated_through) as previous_rated_through,
+        any_value(previous.bundle_minutes) as previous_bundle_minutes
     from calls_to_rate as calls
     left join previous
         on calls.account_id = previous.account_id
@@ -110,22 +117,17 @@ compared as (
     select
         by_account_month.*,
         invoices.invoice_hash,
-        previous.rated_through as previous_rated_through,
-        previous.bundle_minutes as previous_bundle_minutes,
         coalesce(
-            previous.invoice_hash = invoices.invoice_hash
-            and previous.call_count = by_account_month.earlier_call_count
-            and previous.calls_hash = by_account_month.earlier_calls_hash
-            and coalesce(by_account_month.first_new_call_start > previous.last_call_start, true),
+            by_account_month.previous_invoice_hash = invoices.invoice_hash
+            and by_account_month.previous_call_count = by_account_month.earlier_call_count
+            and by_account_month.previous_calls_hash = by_account_month.earlier_calls_hash
+            and coalesce(by_account_month.first_new_call_start > by_account_month.previous_last_call_start, true),
             false
         ) as is_kept
     from by_account_month
     inner join invoices
         on by_account_month.account_id = invoices.account_id
         and by_account_month.invoice_date = invoices.invoice_date
-    left join previous
-        on by_account_month.account_id = previous.account_id
-        and by_account_month.invoice_date = previous.invoice_date
 ),
 
 final as (
