@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
@@ -160,12 +161,11 @@ def built(run_results: Mapping[str, Any], unique_id: str) -> bool:
     return any(r["unique_id"] == unique_id and r.get("status") == "success" for r in run_results.get("results", []))
 
 
-def rating_reuse_summary() -> str:
+def rating_reuse_summary(con: duckdb.DuckDBPyConnection) -> str:
     """What the build rated afresh and what it kept from the build before (int_rating_inputs)."""
-    with connect() as con:
-        months, kept, calls = con.execute(
-            "select count(*), count(kept_through), coalesce(sum(call_count), 0) from intermediate.int_rating_inputs"
-        ).fetchone()
+    months, kept, calls = con.execute(
+        "select count(*), count(kept_through), coalesce(sum(call_count), 0) from intermediate.int_rating_inputs"
+    ).fetchone()
     return (
         f"rating: {calls:,} calls in {months:,} account-months of unpublished months; {kept:,} account-months "
         f"kept from the build before (only their new calls rated), {months - kept:,} rated afresh"
@@ -275,8 +275,6 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engin
             else:
                 yield event
     run_results = build.run_results()
-    if not engine.on_spark and built(run_results, "model.callbill.int_rating_inputs"):
-        context.log.info(rating_reuse_summary())
     failures = failed_dbt_nodes(run_results, read_rows=read_rows)
     # A warn-severity test (R-INV-5's recipients, a partner not landed) bills the account and names
     # what it found: its rows go to the audit, the close's output, status and the Close status page.
@@ -288,6 +286,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engin
     if build.error is not None:
         raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
     with connect() as con:
+        if not engine.on_spark and built(run_results, "model.callbill.int_rating_inputs"):
+            context.log.info(rating_reuse_summary(con))
         for event_type, findings in (("check_warned", warnings), ("check_failed", failures)):
             for finding in findings:
                 record_event(
