@@ -60,8 +60,11 @@ test-fast: install
 TEST_TMPDIR := $(shell free_kb=$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print $$4}'); \
 	[ -w /dev/shm ] && [ "$${free_kb:-0}" -gt 4000000 ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
+# Two workers, a test file per worker at a time, the longest files first (tests/conftest.py).
+TWO_WORKERS := -n 2 --dist loadfile --no-loadscope-reorder
+
 test: install
-	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not ui and not spark" tests
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -q $(TWO_WORKERS) -m "not ui and not spark" tests
 
 # Browser tests: a real web server and Debian's headless chromium (no browser download), with the
 # Spark extra installed as after every .ci/run: it must not change the DuckDB path the UI runs.
@@ -77,12 +80,12 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
 
 # Two workers: the whole close's file (most of the time) beside the model checks' file.
 test-spark: install spark-install
-	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m spark
+	$(BIN)/pytest -q $(TWO_WORKERS) -m spark
 
 # CI's last step: the browser and Spark tests in one run on two workers. test_spark.py's closes run
 # on one worker (most of the time) while the other takes the model checks, then the browser tests.
 test-ui-and-spark: install spark-install browser
-	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "ui or spark"
+	$(BIN)/pytest -q $(TWO_WORKERS) -m "ui or spark"
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

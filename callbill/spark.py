@@ -151,6 +151,13 @@ def replace_folder(new: Path, place: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def dbt_target_path() -> Path:
+    """dbt's target folder for builds on Spark: in the Spark folder, so that its partial parse is kept
+    for that folder's sources (their paths are dbt vars; another folder's build would make dbt parse
+    the whole project again) and its manifest stays apart from the DuckDB project's."""
+    return spark_dir() / "target"
+
+
 def dbt_on_spark(
     *args: str, log_file: Path | None = None, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
@@ -166,7 +173,7 @@ def dbt_on_spark(
         "CALLBILL_SPARK_DIR": str(directory),
         "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_TARGET_PATH": str(REPO_ROOT / "target" / "spark"),
+        "DBT_TARGET_PATH": str(dbt_target_path()),
         "DBT_LOG_PATH": str(directory / "logs"),
         **(extra_env or {}),
     }

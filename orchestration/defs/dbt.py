@@ -10,7 +10,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from callbill.months import dbt_vars_for_invoice_months, invoice_month_environment
-from callbill.project import REPO_ROOT, callbill_project, project_version
+from callbill.project import callbill_project, project_version
 from callbill.warehouse import connect, environment_variables, prepare_sources_for_dbt, record_event
 from orchestration.defs.engine import CallbillEngine
 from orchestration.defs.partitions import invoice_months
@@ -222,14 +222,14 @@ def first_failing_rows_on_spark(test_sql: str, limit: int = 3) -> list[dict[str,
 def spark_build_settings() -> tuple[list[str], dict[str, str]]:
     """The arguments and environment of a dbt build on Spark: the spark target, the landed tables
     registered as it starts, and its own target folder (its manifest is not the DuckDB project's)."""
-    from callbill.spark import export_sources, sources_vars, spark_dir
+    from callbill.spark import dbt_target_path, export_sources, sources_vars, spark_dir
     from callbill.spark_warehouse import session
 
     session()  # dbt-spark builds in this process's session, started here with Spark's logging quiet
     # The audit log is the one source that changes between landings (the ledgers read its autopay runs).
     export_sources(spark_dir() / "sources", only={("audit", "billing_events")})
     arguments = ["--target", "spark", "--vars", json.dumps(sources_vars())]
-    environment = {"DBT_TARGET_PATH": str(REPO_ROOT / "target" / "spark"), "CALLBILL_SPARK_DIR": str(spark_dir())}
+    environment = {"DBT_TARGET_PATH": str(dbt_target_path()), "CALLBILL_SPARK_DIR": str(spark_dir())}
     return arguments, environment
 
 
