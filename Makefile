@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test test-fast test-ui test-spark test-ui-and-spark spark-install browser lint ui dashboards docs bench clean
+.PHONY: install demo test test-fast test-ui test-spark test-ui-and-spark test-ui-and-spark-models spark-install browser lint ui dashboards docs bench clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -82,10 +82,15 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
 test-spark: install spark-install
 	$(BIN)/pytest -q $(TWO_WORKERS) -m spark
 
-# CI's last step: the browser and Spark tests in one run on two workers. test_spark.py's closes run
-# on one worker (most of the time) while the other takes the model checks, then the browser tests.
+# The browser and Spark tests in one run on two workers. test_spark.py's closes run on one worker
+# (most of the time) while the other takes the model checks, then the browser tests.
 test-ui-and-spark: install spark-install browser
 	$(BIN)/pytest -q $(TWO_WORKERS) -m "ui or spark"
+
+# CI's run beside `make test`: the browser tests and the Spark model checks, all but test_spark.py's
+# two-engine sequence (`make test-spark`). The browser tests mostly wait on their servers.
+test-ui-and-spark-models: install spark-install browser
+	$(BIN)/pytest -q $(TWO_WORKERS) -m "ui or spark" --ignore tests/full/test_spark.py
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
