@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(abspath warehouse)/dagster_home
 
 DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros seeds data-tests -type f 2>/dev/null)
 
-.PHONY: install demo test test-fast test-ui test-spark test-ui-and-spark test-ui-and-spark-models spark-install browser lint ui dashboards docs bench clean
+.PHONY: install demo test test-fast test-ui test-spark test-ui-and-spark test-ui-and-spark-without-cluster spark-install browser lint ui dashboards docs bench clean
 
 install: $(VENV)/.installed target/manifest.json
 
@@ -87,10 +87,10 @@ test-spark: install spark-install
 test-ui-and-spark: install spark-install browser
 	$(BIN)/pytest -q $(TWO_WORKERS) -m "ui or spark"
 
-# CI's run beside `make test`: the browser tests and the Spark model checks, all but test_spark.py's
-# two-engine sequence (`make test-spark`). The browser tests mostly wait on their servers.
-test-ui-and-spark-models: install spark-install browser
-	$(BIN)/pytest -q $(TWO_WORKERS) -m "ui or spark" --ignore tests/full/test_spark.py
+# CI's last step: the browser tests and the Spark tests that start no Spark cluster (those are
+# `make test-spark`), test by test on two workers (test_ui.py is most of it).
+test-ui-and-spark-without-cluster: install spark-install browser
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -q -n 2 --dist load -m "(ui or spark) and not spark_cluster"
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

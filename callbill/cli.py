@@ -24,7 +24,11 @@ def fail(message: str) -> None:
 
 def one_line_reason(exc: BaseException) -> str:
     """What went wrong, in one line a billing team can act on."""
+    from callbill.spark import SparkError
+
     text = " ".join(str(exc).split())
+    if isinstance(exc, SparkError):  # says what to do about it already
+        return text
     if "Could not set lock on file" in text or "Conflicting lock" in text:
         return (
             f"the warehouse {warehouse_path()} is in use by another process (a close, a landing or an open "
@@ -286,8 +290,10 @@ def close(invoice_month: str, no_publish: bool, accept_usage_gap: str | None) ->
     click.echo(f"warehouse          {warehouse_path()}")
     if engine == "spark":
         from callbill.spark import spark_dir
+        from callbill.spark_warehouse import driver_log
 
         click.echo(f"spark tables       {spark_dir() / 'tables'}")
+        click.echo(f"spark driver log   {driver_log()}")
     click.echo(f"dbt log            {outcome.log_path}")
     click.echo("Dagster UI         make ui  (http://127.0.0.1:3000; this run is in its Runs page)")
     click.echo(f"took               {time.perf_counter() - started:.1f} s")

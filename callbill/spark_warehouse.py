@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from callbill.project import REPO_ROOT
@@ -56,14 +58,52 @@ def session() -> SparkSession:
         from callbill.spark import SparkError
 
         raise SparkError("pyspark is not installed in this environment: run `make spark-install`") from None
+    from pyspark import SparkContext
+
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in profile_parameters().items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    # The first session of the process starts the driver JVM.
+    spark = builder.getOrCreate() if SparkContext._active_spark_context is not None else start_driver(builder)
     # Spark's warnings (each of dbt-spark's queries asks for the session again) are not the close's.
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def driver_log() -> Path:
+    """Where the Spark driver's JVM writes its own output (its start-up notices, log4j's lines)."""
+    from callbill.spark import spark_dir
+
+    return spark_dir() / "logs" / "spark-driver.log"
+
+
+def start_driver(builder: SparkSession.Builder) -> SparkSession:
+    """The session, its driver JVM started with its output in driver_log(): the JVM inherits this
+    process's standard error, which is the close's (the CLI's summary, the UI's run log), and writes
+    there for as long as it runs. A driver that does not start is an error quoting its last lines."""
+    from callbill.spark import SparkError
+
+    log = driver_log()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with log.open("ab") as output:
+            output.write(f"--- {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z} pid {os.getpid()}\n".encode())
+            output.flush()
+            start = output.tell()
+            os.dup2(output.fileno(), 2)
+        return builder.getOrCreate()
+    except Exception as exc:
+        with log.open("rb") as output:
+            output.seek(start)
+            said = [line for line in output.read().decode(errors="replace").splitlines() if line.strip()]
+        raise SparkError(f"the Spark driver did not start: {'; '.join(said[-2:]) or exc} (its output: {log})") from exc
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def rows(spark: SparkSession, sql: str) -> list[tuple[Any, ...]]:

@@ -40,7 +40,7 @@ from webserver import (
 from callbill.spark_cluster import Cluster
 from callbill.warehouse import environment_variables
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.spark_cluster]
 
 APRIL, MAY = "2026-04-01", "2026-05-01"
 COMPARED = {"fct_invoices": "invoice_id", "fct_invoice_lines": "invoice_line_id", "fct_rated_calls": "call_id"}
@@ -173,6 +173,8 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory, spark_cluster: Cluste
     killed = kill_in_publication(on_spark)
     steps["close April and May again"] = finished(spark_callbill(on_spark, "close", "2026-04..2026-05"))
     steps["status"] = finished(spark_callbill(on_spark, "status"))
+    driver_log = on_spark / "spark" / "logs" / "spark-driver.log"
+    steps["driver log"] = (str(driver_log), driver_log.read_text())
 
     selects = {
         (table, month): select_month(
@@ -320,6 +322,12 @@ def test_each_step_on_spark_did_what_the_billing_team_expects(both_engines):
     assert code == 0, output[-3000:]
     assert "\n  2026-05       11       4,529.91         11         4,529.91  " in output
     assert "\npublished calls: 2 month(s) checked, each as published\n" in output
+    # The driver JVM's own output (one start per command) is in its log, not over the commands'.
+    for step in ("close May, a feed stopped", "close April and May again", "status"):
+        assert "log4j" not in steps[step][1] and "jdk.incubator" not in steps[step][1], steps[step][1][-3000:]
+    driver_log, driver_output = steps["driver log"]
+    assert driver_output.count("Using Spark's default log4j profile") >= 4
+    assert f"\nspark driver log   {driver_log}\n" in steps["close April and May again"][1]
 
 
 def test_a_close_killed_midway_on_spark_left_nothing_of_its_month_visible(both_engines):

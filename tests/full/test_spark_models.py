@@ -68,6 +68,7 @@ def unbilled_calls_on_spark(spark_dir: Path) -> list[tuple[str, str]]:
         ).fetchall()
 
 
+@pytest.mark.spark_cluster
 def test_a_review_list_that_becomes_empty_is_empty_on_spark_too(tmp_path, monkeypatch, spark_cluster):
     """insert_overwrite replaces only the partitions its rows fall in: May's list of unbilled calls,
     emptied by a later landing, kept its old call on Spark until the build dropped May's partition."""
@@ -93,3 +94,34 @@ def test_a_review_list_that_becomes_empty_is_empty_on_spark_too(tmp_path, monkey
 
     assert "ERROR=0" in build
     assert unbilled_calls_on_spark(tmp_path / "spark") == []
+
+
+def test_a_spark_driver_that_does_not_start_is_one_line_quoting_its_own_output(tmp_path):
+    """Java missing: `callbill --engine spark status` says why in one line, from the driver's log,
+    where the driver's own output goes instead of over the command's."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers import FIXTURES, warehouse_at
+
+    with warehouse_at(tmp_path):
+        run("land", str(FIXTURES / "landing_small"))
+    env = {
+        **os.environ,
+        "CALLBILL_WAREHOUSE": str(tmp_path / "warehouse" / "callbill.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "CALLBILL_SPARK_DIR": str(tmp_path / "spark"),
+        "JAVA_HOME": str(tmp_path / "no_java"),
+    }
+    callbill = str(Path(sys.executable).parent / "callbill")
+    done = subprocess.run(
+        [callbill, "--engine", "spark", "status"], env=env, capture_output=True, text=True, timeout=300
+    )
+    driver_log = tmp_path / "spark" / "logs" / "spark-driver.log"
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("callbill: the Spark driver did not start: ")
+    assert f"{tmp_path}/no_java/bin/java: No such file or directory" in line
+    assert line.endswith(f"(its output: {driver_log})")
+    assert f"{tmp_path}/no_java/bin/java: No such file or directory" in driver_log.read_text()
