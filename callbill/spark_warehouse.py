@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,8 @@ from callbill.republication import COMPARED_INVOICE_COLUMNS, COMPARED_LINE_COLUM
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+# One thread starts the driver while this process's standard error points at its log.
+DRIVER_START = threading.Lock()
 # How the fingerprint of a month's calls was hashed on Spark (DuckDB records its own version).
 HASHED_BY = "spark xxhash64"
 # What Spark writes ahead of the partition column (invoice_date), in the published tables' order.
@@ -64,8 +67,9 @@ def session() -> SparkSession:
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in profile_parameters().items():
         builder = builder.config(key, value)
-    # The first session of the process starts the driver JVM.
-    spark = builder.getOrCreate() if SparkContext._active_spark_context is not None else start_driver(builder)
+    with DRIVER_START:
+        # pyspark launches the driver JVM when it has no gateway to one yet.
+        spark = start_driver(builder) if SparkContext._gateway is None else builder.getOrCreate()
     # Spark's warnings (each of dbt-spark's queries asks for the session again) are not the close's.
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -81,27 +85,28 @@ def driver_log() -> Path:
 def start_driver(builder: SparkSession.Builder) -> SparkSession:
     """The session, its driver JVM started with its output in driver_log(): the JVM inherits this
     process's standard error, which is the close's (the CLI's summary, the UI's run log), and writes
-    there for as long as it runs. A driver that does not start is an error quoting its last lines."""
+    there for as long as it runs. A JVM that exits at once is an error quoting what it wrote."""
     from callbill.spark import SparkError
 
     log = driver_log()
     log.parent.mkdir(parents=True, exist_ok=True)
-    sys.stderr.flush()
-    saved = os.dup(2)
+    with log.open("ab") as output:
+        output.write(f"--- {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z} pid {os.getpid()}\n".encode())
+        output.flush()
+        start = output.tell()
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(output.fileno(), 2)
     try:
-        with log.open("ab") as output:
-            output.write(f"--- {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z} pid {os.getpid()}\n".encode())
-            output.flush()
-            start = output.tell()
-            os.dup2(output.fileno(), 2)
         return builder.getOrCreate()
     except Exception as exc:
+        if getattr(exc, "getCondition", lambda: None)() != "JAVA_GATEWAY_EXITED":
+            raise
         with log.open("rb") as output:
             output.seek(start)
-            said = [line for line in output.read().decode(errors="replace").splitlines() if line.strip()]
+            said = [line[:300] for line in output.read().decode(errors="replace").splitlines() if line.strip()]
         raise SparkError(f"the Spark driver did not start: {'; '.join(said[-2:]) or exc} (its output: {log})") from exc
     finally:
-        sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
 

@@ -1,6 +1,7 @@
 """The dbt models on Spark, a step at a time: a review list that becomes empty (`callbill spark
-build` on the standalone cluster), Great Expectations on a Spark DataFrame, and GX beside the Spark
-extra in a process with no main file. `make test-spark`; the whole close is tests/full/test_spark.py."""
+build` on the standalone cluster), Great Expectations on a Spark DataFrame, GX beside the Spark
+extra in a process with no main file, and a driver whose JVM does not start. `make test-spark`; CI
+runs those that start no cluster. The whole close is tests/full/test_spark.py."""
 
 from pathlib import Path
 
