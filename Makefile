@@ -21,11 +21,9 @@ DBT_SOURCES := dbt_project.yml profiles/profiles.yml $(shell find models macros 
 
 install: $(VENV)/.installed target/manifest.json
 
-# --no-compile: Python compiles a module when it is first imported; compiling every installed file
-# up front (~13,000, most never imported: pandas' own tests, most of pyspark) took ~1.5 CPU minutes.
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -77,7 +75,7 @@ test-ui: install spark-install browser
 spark-install: $(VENV)/.spark-installed
 
 $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements-spark.lock -c requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock -c requirements.lock
 	touch $@
 
 # Two workers: the whole close's file (most of the time) beside the model checks' file.
