@@ -120,9 +120,9 @@ def test_a_spark_driver_that_does_not_start_is_one_line_quoting_its_own_output(t
         [callbill, "--engine", "spark", "status"], env=env, capture_output=True, text=True, timeout=300
     )
     driver_log = tmp_path / "spark" / "logs" / "spark-driver.log"
+    reason = f"{tmp_path}/no_java/bin/java: No such file or directory"
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert line.startswith("callbill: the Spark driver did not start: ")
-    assert f"{tmp_path}/no_java/bin/java: No such file or directory" in line
+    assert reason in line and reason in driver_log.read_text()
     assert line.endswith(f"(its output: {driver_log})")
-    assert f"{tmp_path}/no_java/bin/java: No such file or directory" in driver_log.read_text()
