@@ -26,19 +26,11 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SqliteEventLogStorage,
 )
 from dagster._core.storage.sql import create_engine
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
 # The index and the runs being written or watched; an older run's engine is closed when evicted.
 OPEN_DATABASES = 8
-
-
-def commit_without_waiting_for_the_disk(dbapi_connection: Any, _record: Any) -> None:
-    """Dagster keeps its event databases in WAL mode, where SQLite's default waits for the disk at
-    every commit: two waits per event, ~2 s of a close on a disk. With NORMAL it waits only when
-    the log is checkpointed; a power cut may lose the last events, never the database."""
-    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
@@ -78,7 +70,6 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
                 max_overflow=2,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
             )
-            event.listen(engine, "connect", commit_without_waiting_for_the_disk)
         self._engines[shard] = engine
         while len(self._engines) > OPEN_DATABASES:
             _, evicted = self._engines.popitem(last=False)

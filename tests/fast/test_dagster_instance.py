@@ -66,17 +66,3 @@ def test_a_table_of_the_index_is_looked_up_until_it_is_there_then_remembered(tmp
     # ... until the storage is wiped.
     assert not storage.has_table("callbill_later_table")
     storage.dispose()
-
-
-def test_the_event_databases_commit_in_wal_mode_without_waiting_for_the_disk(tmp_path):
-    storage = KeptOpenSqliteEventLogStorage(str(tmp_path / "runs"))
-    storage.store_event(log_entry("run-a", "first"))
-    for connection in (storage.run_connection("run-a"), storage.index_connection()):
-        with connection as conn:
-            # SQLite's values: synchronous 1 is NORMAL (2, FULL, is the default).
-            assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("pragma synchronous").scalar() == 1
-    storage.dispose()
-    # Committed for any other reader of the files, such as the webserver's stock storage.
-    stock = SqliteEventLogStorage(str(tmp_path / "runs"))
-    assert [e.user_message for e in stock.get_logs_for_run("run-a")] == ["first"]
