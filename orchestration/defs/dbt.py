@@ -243,10 +243,18 @@ def describe_failure(failure: Mapping[str, Any]) -> str:
 
 
 def error_reason(message: str) -> str:
-    """dbt wraps a database error in context lines (model, SQL excerpt): keep the error's own line."""
+    """dbt wraps a database error in context lines (model, SQL excerpt): keep the error's own line.
+    A compilation error has no such line: its text between dbt's heading ("Compilation Error in
+    model …") and the macro trace ("> in macro …"), with the macro it arose in."""
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     errors = [line for line in lines if "Error:" in line]
-    return errors[0] if errors else (lines[-1] if lines else "")
+    if errors:
+        return errors[0]
+    text = [line for line in lines[1:] if not line.startswith(">")]
+    if not text:
+        return lines[-1] if lines else ""
+    macro = next((line.removeprefix("> in ") for line in lines if line.startswith("> in macro ")), None)
+    return " ".join(text) + (f" (in {macro})" if macro else "")
 
 
 def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engine: CallbillEngine) -> Iterator[Any]:

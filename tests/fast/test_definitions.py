@@ -282,3 +282,25 @@ def test_a_dbt_debug_event_is_parsed_when_first_read_into_the_same_message():
     written = SQLQuery(conn_name="c", sql="select 3", node_info={})
     written.sql = "select 4"
     assert written.sql == "select 4" and written.conn_name == "c"
+
+
+def test_a_failed_dbt_node_is_reported_by_its_own_error_not_dbts_trace():
+    from orchestration.defs.dbt import error_reason
+
+    # run_results.json's message of a model whose materialization failed to compile (dbt 1.11)
+    compilation = (
+        "Compilation Error in model stg_landing__accounts (models/staging/landing/stg_landing__accounts.sql)\n"
+        "  'dbt.artifacts.resources.v1.config.ContractConfig object' has no attribute 'get'\n  \n"
+        "  > in macro materialization_view_duckdb (macros/lean_materializations.sql)\n"
+        "  > called by model stg_landing__accounts (models/staging/landing/stg_landing__accounts.sql)"
+    )
+    assert error_reason(compilation) == (
+        "'dbt.artifacts.resources.v1.config.ContractConfig object' has no attribute 'get' "
+        "(in macro materialization_view_duckdb (macros/lean_materializations.sql))"
+    )
+    database = (
+        "Runtime Error in model int_calls_rated (models/intermediate/rating/int_calls_rated.sql)\n"
+        '  Binder Error: Referenced column "rate" not found in FROM clause!\n'
+        "  LINE 12:     rate * minutes"
+    )
+    assert error_reason(database) == 'Binder Error: Referenced column "rate" not found in FROM clause!'
