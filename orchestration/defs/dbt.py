@@ -242,6 +242,17 @@ def describe_failure(failure: Mapping[str, Any]) -> str:
     return f"{failure['check']} ({failure['failing_rows']} failing row(s), e.g. {rows[0]})"
 
 
+def describe_build_failures(failures: list[Mapping[str, Any]]) -> str:
+    """The failed nodes of a build: nodes that failed with the same error (a broken macro fails
+    every model that calls it) named together before it, then each failed test."""
+    errors: dict[str, list[str]] = {}
+    for failure in failures:
+        if failure["kind"] != "test":
+            errors.setdefault(failure["message"], []).append(failure["check"])
+    described = [f"{', '.join(names)}: {message}" for message, names in errors.items()]
+    return "; ".join(described + [describe_failure(f) for f in failures if f["kind"] == "test"])
+
+
 def error_reason(message: str) -> str:
     """dbt wraps a database error in context lines (model, SQL excerpt): keep the error's own line.
     A compilation error has no such line: its text between dbt's heading ("Compilation Error in
@@ -305,7 +316,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engin
                     dbt_vars["invoice_month_start"],
                 )
     if failures:
-        names = "; ".join(describe_failure(f) for f in failures)
+        names = describe_build_failures(failures)
         raise dg.Failure(
             description=f"dbt build failed for {key_range.start}..{key_range.end}: {names}",
             metadata={"failures": dg.MetadataValue.json(failures)},

@@ -304,3 +304,26 @@ def test_a_failed_dbt_node_is_reported_by_its_own_error_not_dbts_trace():
         "  LINE 12:     rate * minutes"
     )
     assert error_reason(database) == 'Binder Error: Referenced column "rate" not found in FROM clause!'
+
+
+def test_nodes_failing_with_one_error_are_named_together_before_it_then_each_failed_test():
+    from orchestration.defs.dbt import describe_build_failures
+
+    reason = "'ContractConfig object' has no attribute 'get' (in macro materialization_view_duckdb)"
+    failures = [
+        {"check": "stg_landing__accounts", "kind": "model", "status": "error", "message": reason},
+        {"check": "int_calls_rated", "kind": "model", "status": "error", "message": "Binder Error: no rate"},
+        {
+            "check": "every_call_has_a_rate",
+            "kind": "test",
+            "status": "fail",
+            "message": "Got 2 results",
+            "failing_rows": 2,
+            "first_failing_rows": [{"call_id": "c-1"}],
+        },
+        {"check": "stg_landing__cdrs", "kind": "model", "status": "error", "message": reason},
+    ]
+    assert describe_build_failures(failures) == (
+        f"stg_landing__accounts, stg_landing__cdrs: {reason}; int_calls_rated: Binder Error: no rate; "
+        "every_call_has_a_rate (2 failing row(s), e.g. {'call_id': 'c-1'})"
+    )
