@@ -261,7 +261,8 @@ def error_reason(message: str) -> str:
     errors = [line for line in lines if "Error:" in line]
     if errors:
         return errors[0]
-    text = [line for line in lines[1:] if not line.startswith(">")]
+    body = lines[1:] if lines and " Error in " in lines[0] else lines
+    text = [line for line in body if not line.startswith(">")]
     if not text:
         return lines[-1] if lines else ""
     macro = next((line.removeprefix("> in ") for line in lines if line.startswith("> in macro ")), None)

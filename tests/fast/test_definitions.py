@@ -304,6 +304,8 @@ def test_a_failed_dbt_node_is_reported_by_its_own_error_not_dbts_trace():
         "  LINE 12:     rate * minutes"
     )
     assert error_reason(database) == 'Binder Error: Referenced column "rate" not found in FROM clause!'
+    # no heading to leave out: every line is the error's
+    assert error_reason("the warehouse is locked\n  by another close") == "the warehouse is locked by another close"
 
 
 def test_nodes_failing_with_one_error_are_named_together_before_it_then_each_failed_test():
