@@ -233,9 +233,7 @@ def spark_build_settings() -> tuple[list[str], dict[str, str]]:
     return arguments, environment
 
 
-def describe_failure(failure: Mapping[str, Any]) -> str:
-    if failure["kind"] != "test":
-        return f"{failure['check']}: {failure['message']}"
+def describe_test_failure(failure: Mapping[str, Any]) -> str:
     rows = failure.get("first_failing_rows")
     if not rows:
         return failure["check"]
@@ -250,7 +248,7 @@ def describe_build_failures(failures: list[Mapping[str, Any]]) -> str:
         if failure["kind"] != "test":
             errors.setdefault(failure["message"], []).append(failure["check"])
     described = [f"{', '.join(names)}: {message}" for message, names in errors.items()]
-    return "; ".join(described + [describe_failure(f) for f in failures if f["kind"] == "test"])
+    return "; ".join(described + [describe_test_failure(f) for f in failures if f["kind"] == "test"])
 
 
 def error_reason(message: str) -> str:
@@ -302,7 +300,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: CallbillDbtResource, engin
     found = {finding["check"]: finding for finding in [*failures, *warnings] if finding["kind"] == "test"}
     for result in held:
         finding = found.get(result.check_name or "")
-        yield result._replace(description=describe_failure(finding)) if finding else result
+        yield result._replace(description=describe_test_failure(finding)) if finding else result
     if build.error is not None:
         raise dg.Failure(description=f"dbt build failed for {key_range.start}..{key_range.end}: {build.error}")
     with connect() as con:
